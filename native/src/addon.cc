@@ -1,0 +1,344 @@
+// N-API bindings for Gantry's native kernels. Every kernel reads and writes float32 tensors in
+// place inside one ArrayBuffer (in practice the TF.js wasm heap), addressed by byte offsets, so no
+// data is copied between JavaScript, WebAssembly and C++. The caller must pass the heap's current
+// buffer on every call: wasm memory growth detaches the old one.
+#include <node_api.h>
+#include <sched.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "kernels.h"
+
+namespace gantry {
+namespace {
+
+std::mutex gConfigMutex;
+ThreadPool* gPool = nullptr;
+const KernelTable* gKernels = nullptr;
+int gEnvCount = 0;
+
+int availableCores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? int(n) : 1;
+}
+
+bool cpuHas(const std::string& isa) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (isa == "avx512") return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  if (isa == "avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return isa == "generic";
+}
+
+const KernelTable* tableFor(const std::string& isa) {
+  if (!cpuHas(isa)) return nullptr;
+  if (isa == "avx512") return kernelsAvx512();
+  if (isa == "avx2") return kernelsAvx2();
+  if (isa == "generic") return kernelsGeneric();
+  return nullptr;
+}
+
+const KernelTable* bestTable() {
+  // GANTRY_NATIVE_ISA pins a code path (for tests and benchmarks); the best supported one otherwise.
+  const char* forced = getenv("GANTRY_NATIVE_ISA");
+  if (forced && *forced) {
+    if (const KernelTable* t = tableFor(forced)) return t;
+  }
+  for (const char* isa : {"avx512", "avx2", "generic"})
+    if (const KernelTable* t = tableFor(isa)) return t;
+  return kernelsGeneric();
+}
+
+void ensureInitialized() {
+  if (!gKernels) gKernels = bestTable();
+  if (!gPool) gPool = new ThreadPool(availableCores());
+}
+
+// ---- argument helpers -------------------------------------------------------------------------
+
+napi_value throwError(napi_env env, const char* code, const std::string& message) {
+  napi_throw_error(env, code, message.c_str());
+  return nullptr;
+}
+
+struct Args {
+  napi_env env;
+  size_t argc = 24;
+  napi_value argv[24];
+  bool ok = true;
+  std::string fn;
+
+  Args(napi_env e, napi_callback_info info, const char* name, size_t expected) : env(e), fn(name) {
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    if (argc < expected) fail("expected " + std::to_string(expected) + " arguments, got " + std::to_string(argc));
+  }
+  void fail(const std::string& message) {
+    if (ok) napi_throw_type_error(env, nullptr, ("gantry native " + fn + ": " + message).c_str());
+    ok = false;
+  }
+  double number(size_t i) {
+    double v = 0;
+    if (ok && napi_get_value_double(env, argv[i], &v) != napi_ok) fail("argument " + std::to_string(i) + " must be a number");
+    return v;
+  }
+  int integer(size_t i) {
+    double v = number(i);
+    if (ok && (v != double(int(v)))) fail("argument " + std::to_string(i) + " must be an integer, got " + std::to_string(v));
+    return int(v);
+  }
+  bool boolean(size_t i) {
+    bool v = false;
+    if (ok && napi_get_value_bool(env, argv[i], &v) != napi_ok) fail("argument " + std::to_string(i) + " must be a boolean");
+    return v;
+  }
+};
+
+// The heap ArrayBuffer (argument 0) and float32 views into it at byte offsets.
+struct Heap {
+  uint8_t* base = nullptr;
+  size_t length = 0;
+
+  bool open(Args& args) {
+    void* data = nullptr;
+    bool isBuffer = false;
+    if (napi_is_arraybuffer(args.env, args.argv[0], &isBuffer) != napi_ok || !isBuffer) {
+      args.fail("argument 0 must be an ArrayBuffer (the wasm heap)");
+      return false;
+    }
+    napi_get_arraybuffer_info(args.env, args.argv[0], &data, &length);
+    base = static_cast<uint8_t*>(data);
+    if (!base && length > 0) {
+      args.fail("the heap ArrayBuffer is detached");
+      return false;
+    }
+    return true;
+  }
+
+  float* at(Args& args, double byteOffset, double floats, const char* what) {
+    if (!args.ok) return nullptr;
+    if (byteOffset < 0 || byteOffset != double(size_t(byteOffset)) || size_t(byteOffset) % 4 != 0) {
+      args.fail(std::string(what) + ": bad byte offset " + std::to_string(byteOffset));
+      return nullptr;
+    }
+    if (floats < 0 || byteOffset + floats * 4 > double(length)) {
+      args.fail(std::string(what) + ": " + std::to_string(floats) + " floats at byte " +
+                std::to_string(byteOffset) + " run past the heap (" + std::to_string(length) + " bytes)");
+      return nullptr;
+    }
+    return reinterpret_cast<float*>(base + size_t(byteOffset));
+  }
+};
+
+constexpr int kMaxFilterTaps = 1024;
+
+bool readConvShape(Args& args, size_t first, ConvShape& s) {
+  int* fields[] = {&s.batch, &s.inH, &s.inW, &s.inC, &s.outH, &s.outW, &s.outC, &s.kH, &s.kW,
+                   &s.strideH, &s.strideW, &s.dilationH, &s.dilationW, &s.padTop, &s.padLeft};
+  for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); ++i) *fields[i] = args.integer(first + i);
+  if (!args.ok) return false;
+  if (s.batch < 0 || s.inH < 0 || s.inW < 0 || s.inC < 0 || s.outH < 0 || s.outW < 0 || s.outC < 0 ||
+      s.kH < 1 || s.kW < 1 || s.strideH < 1 || s.strideW < 1 || s.dilationH < 1 || s.dilationW < 1) {
+    args.fail("invalid convolution shape");
+    return false;
+  }
+  if (s.kH * s.kW > kMaxFilterTaps) {
+    args.fail("filter of " + std::to_string(s.kH) + "x" + std::to_string(s.kW) + " exceeds " +
+              std::to_string(kMaxFilterTaps) + " taps");
+    return false;
+  }
+  return true;
+}
+
+double inSize(const ConvShape& s) { return double(s.batch) * s.inH * s.inW * s.inC; }
+double outSize(const ConvShape& s) { return double(s.batch) * s.outH * s.outW * s.outC; }
+double filterSize(const ConvShape& s) { return double(s.kH) * s.kW * s.inC * s.outC; }
+
+napi_value undefinedValue(napi_env env) {
+  napi_value v;
+  napi_get_undefined(env, &v);
+  return v;
+}
+
+// ---- exported functions -----------------------------------------------------------------------
+
+napi_value makeInfo(napi_env env) {
+  napi_value obj, isa, threads, list;
+  napi_create_object(env, &obj);
+  napi_create_string_utf8(env, gKernels->isa, NAPI_AUTO_LENGTH, &isa);
+  napi_create_int32(env, gPool->size(), &threads);
+  napi_create_array(env, &list);
+  uint32_t n = 0;
+  for (const char* name : {"avx512", "avx2", "generic"}) {
+    if (!cpuHas(name)) continue;
+    napi_value s;
+    napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, list, n++, s);
+  }
+  napi_value cores;
+  napi_create_int32(env, availableCores(), &cores);
+  napi_set_named_property(env, obj, "isa", isa);
+  napi_set_named_property(env, obj, "threads", threads);
+  napi_set_named_property(env, obj, "supportedIsas", list);
+  napi_set_named_property(env, obj, "cores", cores);
+  return obj;
+}
+
+// info() -> { isa, threads, supportedIsas, cores }
+napi_value Info(napi_env env, napi_callback_info) {
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  return makeInfo(env);
+}
+
+// configure(threads: number (0 = all cores), isa: string ('' = best)) -> info
+napi_value Configure(napi_env env, napi_callback_info info) {
+  Args args(env, info, "configure", 2);
+  int threads = args.integer(0);
+  size_t len = 0;
+  char isa[32] = {0};
+  if (args.ok && napi_get_value_string_utf8(env, args.argv[1], isa, sizeof(isa), &len) != napi_ok)
+    args.fail("argument 1 must be a string");
+  if (args.ok && (threads < 0 || threads > 1024)) args.fail("threads must be in [0, 1024], got " + std::to_string(threads));
+  if (!args.ok) return nullptr;
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  if (isa[0]) {
+    const KernelTable* t = tableFor(isa);
+    if (!t) return throwError(env, nullptr, std::string("gantry native configure: instruction set '") + isa + "' is not supported by this CPU");
+    gKernels = t;
+  } else {
+    gKernels = bestTable();
+  }
+  const int wanted = threads == 0 ? availableCores() : threads;
+  if (wanted != gPool->size()) {
+    delete gPool;
+    gPool = new ThreadPool(wanted);
+  }
+  return makeInfo(env);
+}
+
+// matmul(heap, aOff, bOff, cOff, batch, batchA, batchB, m, n, k, transA, transB)
+napi_value Matmul(napi_env env, napi_callback_info info) {
+  Args args(env, info, "matmul", 12);
+  Heap heap;
+  if (!args.ok || !heap.open(args)) return nullptr;
+  const int batch = args.integer(4), batchA = args.integer(5), batchB = args.integer(6);
+  const int m = args.integer(7), n = args.integer(8), k = args.integer(9);
+  const bool transA = args.boolean(10), transB = args.boolean(11);
+  if (args.ok && (m < 0 || n < 0 || k < 0 || batch < 0 || (batchA != 1 && batchA != batch) ||
+                  (batchB != 1 && batchB != batch)))
+    args.fail("invalid matmul shape");
+  const float* a = heap.at(args, args.number(1), double(batchA) * m * k, "a");
+  const float* b = heap.at(args, args.number(2), double(batchB) * k * n, "b");
+  float* c = heap.at(args, args.number(3), double(batch) * m * n, "c");
+  if (!args.ok) return nullptr;
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  gKernels->matmul(*gPool, a, b, c, batch, batchA, batchB, m, n, k, transA, transB);
+  return undefinedValue(env);
+}
+
+enum class ConvKind { Forward, BackpropInput, BackpropFilter };
+
+napi_value ConvCommon(napi_env env, napi_callback_info info, ConvKind kind, const char* name) {
+  Args args(env, info, name, 19);
+  Heap heap;
+  if (!args.ok || !heap.open(args)) return nullptr;
+  ConvShape s;
+  if (!readConvShape(args, 4, s)) return nullptr;
+  const double x = inSize(s), y = outSize(s), w = filterSize(s);
+  // Operand order per kind: forward (x, w) -> y; backprop input (dy, w) -> dx; filter (x, dy) -> dw.
+  const double sizes[3][3] = {{x, w, y}, {y, w, x}, {x, y, w}};
+  const char* names[3][3] = {{"x", "filter", "y"}, {"dy", "filter", "dx"}, {"x", "dy", "dw"}};
+  const int kIdx = int(kind);
+  const float* in0 = heap.at(args, args.number(1), sizes[kIdx][0], names[kIdx][0]);
+  const float* in1 = heap.at(args, args.number(2), sizes[kIdx][1], names[kIdx][1]);
+  float* out = heap.at(args, args.number(3), sizes[kIdx][2], names[kIdx][2]);
+  if (!args.ok) return nullptr;
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  switch (kind) {
+    case ConvKind::Forward: gKernels->conv2d(*gPool, s, in0, in1, out); break;
+    case ConvKind::BackpropInput: gKernels->conv2dBackpropInput(*gPool, s, in0, in1, out); break;
+    case ConvKind::BackpropFilter: gKernels->conv2dBackpropFilter(*gPool, s, in0, in1, out); break;
+  }
+  return undefinedValue(env);
+}
+
+// conv2d(heap, xOff, wOff, yOff, batch, inH, inW, inC, outH, outW, outC, kH, kW,
+//        strideH, strideW, dilationH, dilationW, padTop, padLeft)
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  return ConvCommon(env, info, ConvKind::Forward, "conv2d");
+}
+// conv2dBackpropInput(heap, dyOff, wOff, dxOff, ...same geometry as conv2d)
+napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
+  return ConvCommon(env, info, ConvKind::BackpropInput, "conv2dBackpropInput");
+}
+// conv2dBackpropFilter(heap, xOff, dyOff, dwOff, ...same geometry as conv2d)
+napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
+  return ConvCommon(env, info, ConvKind::BackpropFilter, "conv2dBackpropFilter");
+}
+
+// biasActivation(heap, yOff, rows, cols, biasOff (-1: none), activation, alpha)
+napi_value BiasActivation(napi_env env, napi_callback_info info) {
+  Args args(env, info, "biasActivation", 7);
+  Heap heap;
+  if (!args.ok || !heap.open(args)) return nullptr;
+  const double rows = args.number(2);
+  const int cols = args.integer(3);
+  const double biasOff = args.number(4);
+  const int act = args.integer(5);
+  const float alpha = float(args.number(6));
+  if (args.ok && (rows < 0 || rows != double(int64_t(rows)) || cols < 0 || act < kLinear || act > kElu))
+    args.fail("invalid rows, cols or activation");
+  float* y = heap.at(args, args.number(1), rows * cols, "y");
+  const float* bias = biasOff < 0 ? nullptr : heap.at(args, biasOff, cols, "bias");
+  if (!args.ok) return nullptr;
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  gKernels->biasActivation(*gPool, y, int64_t(rows), cols, bias, act, alpha);
+  return undefinedValue(env);
+}
+
+void cleanup(void*) {
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  if (--gEnvCount == 0 && gPool) {
+    delete gPool;
+    gPool = nullptr;
+  }
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  {
+    std::lock_guard<std::mutex> lock(gConfigMutex);
+    ++gEnvCount;
+  }
+  napi_add_env_cleanup_hook(env, cleanup, nullptr);
+  const napi_property_descriptor props[] = {
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"configure", nullptr, Configure, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"biasActivation", nullptr, BiasActivation, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+}  // namespace gantry
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, gantry::Init)

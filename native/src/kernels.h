@@ -1,0 +1,70 @@
+// Shared declarations for Gantry's native float32 kernels. Every ISA-specific translation unit
+// (kernels_avx512.cc, kernels_avx2.cc, kernels_generic.cc) compiles the same implementation
+// (kernels_impl.inc) for its instruction set and exposes it as one KernelTable.
+//
+// The ISA units must not instantiate C++ library templates (std::vector, std::function, ...):
+// such instantiations are weak symbols that the linker may share across units, and an AVX-512
+// copy could then run on a CPU without AVX-512. This header therefore uses plain C types only.
+#ifndef GANTRY_NATIVE_KERNELS_H_
+#define GANTRY_NATIVE_KERNELS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace gantry {
+
+// Runs task(ctx, i) for i in [0, count); task i always runs on the same pool thread (i modulo the
+// pool size), so work partitions, and therefore results, do not depend on scheduling.
+typedef void (*TaskFn)(void* ctx, int index);
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  int size() const { return threads_; }
+  void run(int count, TaskFn task, void* ctx);
+
+ private:
+  struct State;
+  State* state_;
+  int threads_;
+};
+
+// NHWC convolution geometry, shared by the forward pass and both gradients.
+// Input [batch, inH, inW, inC]; filter [kH, kW, inC, outC]; output [batch, outH, outW, outC].
+struct ConvShape {
+  int batch, inH, inW, inC;
+  int outH, outW, outC;
+  int kH, kW;
+  int strideH, strideW;
+  int dilationH, dilationW;
+  int padTop, padLeft;
+};
+
+struct KernelTable {
+  const char* isa;
+  // c[i] = op(a[i]) x op(b[i]) for i in [0, batch); a batch count of 1 broadcasts that operand.
+  // a is [m, k] (or [k, m] if transA), b is [k, n] (or [n, k] if transB), c is [m, n].
+  void (*matmul)(ThreadPool& pool, const float* a, const float* b, float* c, int batch, int batchA,
+                 int batchB, int m, int n, int k, bool transA, bool transB);
+  void (*conv2d)(ThreadPool& pool, const ConvShape& s, const float* x, const float* w, float* y);
+  // dx = gradient of conv2d wrt its input; also the forward pass of a transposed convolution.
+  void (*conv2dBackpropInput)(ThreadPool& pool, const ConvShape& s, const float* dy, const float* w,
+                              float* dx);
+  // dw = gradient of conv2d wrt its filter.
+  void (*conv2dBackpropFilter)(ThreadPool& pool, const ConvShape& s, const float* x, const float* dy,
+                               float* dw);
+  // y[r, c] = act(y[r, c] + bias[c]) in place; bias may be null. act: see Activation.
+  void (*biasActivation)(ThreadPool& pool, float* y, int64_t rows, int cols, const float* bias,
+                         int act, float alpha);
+};
+
+enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kSigmoid = 4, kElu = 5 };
+
+const KernelTable* kernelsAvx512();
+const KernelTable* kernelsAvx2();
+const KernelTable* kernelsGeneric();
+
+}  // namespace gantry
+
+#endif  // GANTRY_NATIVE_KERNELS_H_

@@ -1,0 +1,333 @@
+/**
+ * Native (C++, AVX-512 / AVX2 + FMA, multi-threaded) kernels for the TF.js `wasm` backend.
+ *
+ * The addon in `native/` is built by node-gyp at `npm install`. Its kernels read and write tensors in
+ * place inside the wasm heap (an ArrayBuffer addressed by each tensor's `memoryOffset`), so replacing
+ * a wasm kernel costs no copies: matMul, conv2d and both conv2d gradients (the input gradient is also
+ * the forward pass of conv2dTranspose) run natively while every other op stays on wasm. Results are
+ * deterministic and do not depend on the thread count. When the addon is missing (no compiler at
+ * install time) this says so once on stderr and leaves the wasm kernels as they are.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { backend_util, broadcast_util, util } from '@tensorflow/tfjs-core';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+type Info = tf.TensorInfo;
+type Attrs = Record<string, unknown>;
+
+/** The parts of tfjs-backend-wasm's BackendWasm these kernels touch. */
+interface WasmBackendLike {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): Info;
+}
+type KernelArgs = { inputs: Record<string, Info | undefined>; attrs: Attrs; backend: WasmBackendLike };
+
+export interface NativeInfo {
+  /** Instruction set of the kernels in use: 'avx512', 'avx2' or 'generic'. */
+  isa: string;
+  threads: number;
+  supportedIsas: string[];
+  cores: number;
+}
+
+/** Geometry arguments shared by the three convolution entry points. */
+type ConvGeometry = [
+  batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
+  kH: number, kW: number, strideH: number, strideW: number, dilationH: number, dilationW: number,
+  padTop: number, padLeft: number,
+];
+
+/** The addon's exports (native/src/addon.cc). Offsets are byte offsets into `heap`. */
+export interface NativeAddon {
+  info(): NativeInfo;
+  /** threads 0 = all cores; isa '' = best supported. */
+  configure(threads: number, isa: string): NativeInfo;
+  matmul(heap: ArrayBuffer, a: number, b: number, c: number, batch: number, batchA: number, batchB: number,
+    m: number, n: number, k: number, transA: boolean, transB: boolean): void;
+  conv2d(heap: ArrayBuffer, x: number, w: number, y: number, ...geometry: ConvGeometry): void;
+  conv2dBackpropInput(heap: ArrayBuffer, dy: number, w: number, dx: number, ...geometry: ConvGeometry): void;
+  conv2dBackpropFilter(heap: ArrayBuffer, x: number, dy: number, dw: number, ...geometry: ConvGeometry): void;
+  biasActivation(heap: ArrayBuffer, y: number, rows: number, cols: number, bias: number, activation: number,
+    alpha: number): void;
+}
+
+export interface NativeLoadResult {
+  loaded: boolean;
+  reason?: string;
+  isa?: string;
+  threads?: number;
+}
+
+export const NATIVE_ADDON_PATH = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release', 'gantry_native.node');
+
+let addon: NativeAddon | null = null;
+let loadFailure: string | undefined;
+let noticePrinted = false;
+
+/**
+ * Loads the addon (once) and configures its thread count; `threads` 0 or absent = all cores.
+ * `isa` pins a code path ('avx2', 'generic', ...) for tests. Never throws: a missing or broken
+ * addon gives `{ loaded: false, reason }` and a one-line notice on stderr.
+ */
+export function loadNativeKernels(opts: { threads?: number; isa?: string } = {}): NativeLoadResult {
+  if (!addon && loadFailure === undefined) {
+    try {
+      addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
+    } catch (err) {
+      const message = (err as Error).message.split('\n')[0]!;
+      loadFailure = (err as { code?: string }).code === 'MODULE_NOT_FOUND'
+        ? `addon not built (${path.relative(process.cwd(), NATIVE_ADDON_PATH)} missing; run \`npm rebuild\` with a C++ compiler)`
+        : `addon failed to load: ${message}`;
+    }
+  }
+  if (!addon) {
+    if (!noticePrinted) {
+      noticePrinted = true;
+      process.stderr.write(`gantry: native kernels unavailable, using wasm kernels: ${loadFailure}\n`);
+    }
+    return { loaded: false, reason: loadFailure };
+  }
+  const threads = opts.threads ?? 0;
+  if (!Number.isInteger(threads) || threads < 0) {
+    throw new Error(`loadNativeKernels: threads must be a non-negative integer, got ${threads}`);
+  }
+  const info = addon.configure(threads, opts.isa ?? '');
+  return { loaded: true, isa: info.isa, threads: info.threads };
+}
+
+/** The loaded addon, for benchmarks and tests; null until loadNativeKernels() succeeded. */
+export function nativeAddon(): NativeAddon | null {
+  return addon;
+}
+
+// ---- kernels ------------------------------------------------------------------------------------
+
+function lib(): NativeAddon {
+  if (!addon) throw new Error('gantry native kernels: addon not loaded (call loadNativeKernels first)');
+  return addon;
+}
+
+function offsetOf(backend: WasmBackendLike, t: Info): number {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (!data) throw new Error('gantry native kernels: tensor is not on the wasm backend');
+  return data.memoryOffset;
+}
+
+/** Fetched after every allocation: growing wasm memory replaces the buffer. */
+function heapOf(backend: WasmBackendLike): ArrayBuffer {
+  return backend.wasm.HEAPU8.buffer as ArrayBuffer;
+}
+
+const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, sigmoid: 4, elu: 5 };
+
+const previousKernels = new Map<string, tf.KernelConfig | undefined>();
+
+/** The kernel a native registration replaced, called for cases the native code does not cover. */
+function fallback(name: string, args: KernelArgs): Info {
+  const previous = previousKernels.get(name);
+  if (!previous) throw new Error(`gantry native kernels: ${name} case not supported natively and no wasm kernel to fall back on`);
+  return previous.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as Info;
+}
+
+function isNhwc(attrs: Attrs): boolean {
+  return (attrs.dataFormat ?? 'NHWC') === 'NHWC';
+}
+
+function geometry(c: backend_util.Conv2DInfo): ConvGeometry {
+  return [c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels,
+    c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
+    c.padInfo.top, c.padInfo.left];
+}
+
+/** Rank-1 bias of `cols` floats, or null when absent; undefined when unsupported (fall back). */
+function biasOffset(backend: WasmBackendLike, bias: Info | undefined, cols: number): number | undefined {
+  if (!bias) return -1;
+  if (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== cols) return undefined;
+  return offsetOf(backend, bias);
+}
+
+function fusedEpilogueSupported(attrs: Attrs, inputs: KernelArgs['inputs']): boolean {
+  const activation = (attrs.activation as string | undefined) ?? 'linear';
+  return activation in ACTIVATIONS && !inputs.preluActivationWeights;
+}
+
+function matMulCore(args: KernelArgs, name: string): Info | undefined {
+  const { inputs, attrs, backend } = args;
+  const a = inputs.a!, b = inputs.b!;
+  const transposeA = Boolean(attrs.transposeA), transposeB = Boolean(attrs.transposeB);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined;
+  const aRank = a.shape.length, bRank = b.shape.length;
+  const m = transposeA ? a.shape[aRank - 1]! : a.shape[aRank - 2]!;
+  const k = transposeA ? a.shape[aRank - 2]! : a.shape[aRank - 1]!;
+  const kB = transposeB ? b.shape[bRank - 1]! : b.shape[bRank - 2]!;
+  const n = transposeB ? b.shape[bRank - 2]! : b.shape[bRank - 1]!;
+  if (k !== kB) {
+    throw new Error(`${name}: inner dimensions differ: a [${a.shape}] (transposeA=${transposeA}) and ` +
+      `b [${b.shape}] (transposeB=${transposeB})`);
+  }
+  const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+  const batchA = util.sizeFromShape(outerA), batchB = util.sizeFromShape(outerB);
+  const outer = broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+  const batch = util.sizeFromShape(outer);
+  // Only the two layouts the addon handles: equal batches, or one side broadcast whole.
+  if (!((batchA === batch && batchB === batch) || (batchA === 1 && batchB === batch) || (batchB === 1 && batchA === batch))) {
+    return undefined;
+  }
+  const out = backend.makeOutput([...outer, m, n], 'float32');
+  if (batch * m * n > 0) {
+    lib().matmul(heapOf(backend), offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, out),
+      batch, batchA, batchB, m, n, k, transposeA, transposeB);
+  }
+  return out;
+}
+
+function batchMatMul(args: KernelArgs): Info {
+  return matMulCore(args, 'BatchMatMul') ?? fallback('BatchMatMul', args);
+}
+
+function fusedMatMul(args: KernelArgs): Info {
+  const { inputs, attrs, backend } = args;
+  if (!fusedEpilogueSupported(attrs, inputs)) return fallback('_FusedMatMul', args);
+  const n = attrs.transposeB ? inputs.b!.shape[inputs.b!.shape.length - 2]! : inputs.b!.shape[inputs.b!.shape.length - 1]!;
+  if (biasOffset(backend, inputs.bias, n) === undefined) return fallback('_FusedMatMul', args);
+  const out = matMulCore(args, '_FusedMatMul');
+  if (!out) return fallback('_FusedMatMul', args);
+  const rows = util.sizeFromShape(out.shape) / Math.max(n, 1);
+  if (rows * n > 0) {
+    lib().biasActivation(heapOf(backend), offsetOf(backend, out), rows, n, biasOffset(backend, inputs.bias, n)!,
+      ACTIVATIONS[(attrs.activation as string | undefined) ?? 'linear']!, Number(attrs.leakyreluAlpha ?? 0));
+  }
+  return out;
+}
+
+function conv2dInfo(xShape: number[], filterShape: number[], attrs: Attrs, dilations: number | [number, number]) {
+  return backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    attrs.strides as [number, number], dilations, attrs.pad as 'same',
+    attrs.dimRoundingMode as 'floor' | undefined, false, 'channelsLast');
+}
+
+function conv2dCore(args: KernelArgs): Info | undefined {
+  const { inputs, attrs, backend } = args;
+  const x = inputs.x!, filter = inputs.filter!;
+  if (!isNhwc(attrs) || x.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
+  const info = conv2dInfo(x.shape, filter.shape, attrs, (attrs.dilations as [number, number]) ?? 1);
+  const out = backend.makeOutput(info.outShape, 'float32');
+  if (util.sizeFromShape(info.outShape) > 0) {
+    lib().conv2d(heapOf(backend), offsetOf(backend, x), offsetOf(backend, filter), offsetOf(backend, out), ...geometry(info));
+  }
+  return out;
+}
+
+function conv2d(args: KernelArgs): Info {
+  return conv2dCore(args) ?? fallback('Conv2D', args);
+}
+
+function fusedConv2d(args: KernelArgs): Info {
+  const { inputs, attrs, backend } = args;
+  const outC = inputs.filter!.shape[3]!;
+  if (!fusedEpilogueSupported(attrs, inputs) || biasOffset(backend, inputs.bias, outC) === undefined) {
+    return fallback('FusedConv2D', args);
+  }
+  const out = conv2dCore(args);
+  if (!out) return fallback('FusedConv2D', args);
+  const rows = util.sizeFromShape(out.shape) / Math.max(outC, 1);
+  if (rows * outC > 0) {
+    lib().biasActivation(heapOf(backend), offsetOf(backend, out), rows, outC, biasOffset(backend, inputs.bias, outC)!,
+      ACTIVATIONS[(attrs.activation as string | undefined) ?? 'linear']!, Number(attrs.leakyreluAlpha ?? 0));
+  }
+  return out;
+}
+
+function conv2dBackpropInput(args: KernelArgs): Info {
+  const { inputs, attrs, backend } = args;
+  const dy = inputs.dy!, filter = inputs.filter!;
+  if (!isNhwc(attrs) || dy.dtype !== 'float32' || filter.dtype !== 'float32') return fallback('Conv2DBackpropInput', args);
+  const inputShape = attrs.inputShape as number[];
+  const info = conv2dInfo(inputShape, filter.shape, attrs, 1);
+  if (!util.arraysEqual(dy.shape, info.outShape)) {
+    throw new Error(`Conv2DBackpropInput: dy has shape [${dy.shape}], expected [${info.outShape}] for input ` +
+      `[${inputShape}] and filter [${filter.shape}]`);
+  }
+  const out = backend.makeOutput(inputShape.slice(), 'float32');
+  if (util.sizeFromShape(inputShape) > 0) {
+    lib().conv2dBackpropInput(heapOf(backend), offsetOf(backend, dy), offsetOf(backend, filter), offsetOf(backend, out),
+      ...geometry(info));
+  }
+  return out;
+}
+
+function conv2dBackpropFilter(args: KernelArgs): Info {
+  const { inputs, attrs, backend } = args;
+  const x = inputs.x!, dy = inputs.dy!;
+  if (!isNhwc(attrs) || x.dtype !== 'float32' || dy.dtype !== 'float32') return fallback('Conv2DBackpropFilter', args);
+  const filterShape = attrs.filterShape as number[];
+  const info = conv2dInfo(x.shape, filterShape, attrs, 1);
+  if (!util.arraysEqual(dy.shape, info.outShape)) {
+    throw new Error(`Conv2DBackpropFilter: dy has shape [${dy.shape}], expected [${info.outShape}] for input ` +
+      `[${x.shape}] and filter [${filterShape}]`);
+  }
+  const out = backend.makeOutput(filterShape.slice(), 'float32');
+  if (util.sizeFromShape(filterShape) > 0) {
+    lib().conv2dBackpropFilter(heapOf(backend), offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, out),
+      ...geometry(info));
+  }
+  return out;
+}
+
+const NATIVE_KERNELS: Record<string, (args: KernelArgs) => Info> = {
+  BatchMatMul: batchMatMul,
+  _FusedMatMul: fusedMatMul,
+  Conv2D: conv2d,
+  FusedConv2D: fusedConv2d,
+  Conv2DBackpropInput: conv2dBackpropInput,
+  Conv2DBackpropFilter: conv2dBackpropFilter,
+};
+
+let nativeRegistered = false;
+
+/** Whether the native kernels are currently registered on the wasm backend. */
+export function nativeKernelsRegistered(): boolean {
+  return nativeRegistered;
+}
+
+/**
+ * Registers the native kernels on the `wasm` backend (replacing whatever is registered, which stays
+ * available as the fallback for unsupported cases). Loads the addon with default options if needed;
+ * returns false, changing nothing, when it cannot be loaded.
+ */
+export function registerNativeKernels(): boolean {
+  if (nativeRegistered) return true;
+  if (!addon && !loadNativeKernels().loaded) return false;
+  for (const [kernelName, kernelFunc] of Object.entries(NATIVE_KERNELS)) {
+    const previous = tf.getKernel(kernelName, 'wasm');
+    previousKernels.set(kernelName, previous);
+    if (previous) tf.unregisterKernel(kernelName, 'wasm');
+    // Keep the replaced kernel's setup: it binds the wasm entry point the fallback path calls.
+    tf.registerKernel({
+      kernelName,
+      backendName: 'wasm',
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+      setupFunc: previous?.setupFunc,
+      disposeFunc: previous?.disposeFunc,
+    });
+  }
+  nativeRegistered = true;
+  return true;
+}
+
+/** Restores the kernels registerNativeKernels() replaced (benchmarks compare both). */
+export function unregisterNativeKernels(): void {
+  if (!nativeRegistered) return;
+  for (const kernelName of Object.keys(NATIVE_KERNELS)) {
+    tf.unregisterKernel(kernelName, 'wasm');
+    const previous = previousKernels.get(kernelName);
+    if (previous) tf.registerKernel(previous);
+  }
+  previousKernels.clear();
+  nativeRegistered = false;
+}

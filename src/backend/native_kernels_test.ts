@@ -1,0 +1,180 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { Rng } from '../core/rng.ts';
+import {
+  loadNativeKernels, nativeAddon, registerNativeKernels, unregisterNativeKernels,
+} from './native_kernels.ts';
+
+const load = loadNativeKernels({ threads: 1 });
+const skip = load.loaded ? false : `native addon not built: ${load.reason}`;
+const isas = load.loaded ? nativeAddon()!.info().supportedIsas : [];
+
+type Inputs = Record<string, { shape: number[]; data: Float32Array }>;
+interface Case {
+  name: string;
+  kernel: string;
+  inputs: Inputs;
+  attrs: Record<string, unknown>;
+}
+
+const rng = new Rng(20261123);
+const rand = (shape: number[]) => ({ shape, data: rng.uniformArray(shape.reduce((a, b) => a * b, 1), -1, 1) });
+
+function conv(name: string, x: number[], f: number[], strides: number, pad: 'same' | 'valid', dilations = 1): Case[] {
+  const info = tf.backend_util.computeConv2DInfo(x as [number, number, number, number], f as [number, number, number, number],
+    strides, dilations, pad);
+  const cases: Case[] = [
+    { name: `${name} conv2d`, kernel: 'Conv2D', inputs: { x: rand(x), filter: rand(f) },
+      attrs: { strides, pad, dilations, dataFormat: 'NHWC' } },
+  ];
+  if (dilations === 1) {
+    cases.push(
+      { name: `${name} backprop input`, kernel: 'Conv2DBackpropInput', inputs: { dy: rand(info.outShape), filter: rand(f) },
+        attrs: { strides, pad, dataFormat: 'NHWC', inputShape: x } },
+      { name: `${name} backprop filter`, kernel: 'Conv2DBackpropFilter', inputs: { x: rand(x), dy: rand(info.outShape) },
+        attrs: { strides, pad, dataFormat: 'NHWC', filterShape: f } },
+    );
+  }
+  return cases;
+}
+
+function matmul(name: string, a: number[], b: number[], transposeA = false, transposeB = false): Case {
+  return { name: `${name} matmul tA=${transposeA} tB=${transposeB}`, kernel: 'BatchMatMul',
+    inputs: { a: rand(a), b: rand(b) }, attrs: { transposeA, transposeB } };
+}
+
+const CASES: Case[] = [
+  // DCGAN-MNIST (batch 64): D convs, G transposed convs, both gradients.
+  ...conv('mnist D1', [64, 28, 28, 1], [4, 4, 1, 64], 2, 'same'),
+  ...conv('mnist D2', [64, 14, 14, 64], [4, 4, 64, 128], 2, 'same'),
+  // DCGAN-CIFAR layer sizes (batch 1), incl. the final 4x4 valid conv to one logit.
+  ...conv('cifar D1', [1, 32, 32, 3], [4, 4, 3, 64], 2, 'same'),
+  ...conv('cifar D3', [1, 8, 8, 128], [4, 4, 128, 256], 2, 'same'),
+  ...conv('cifar D4', [2, 4, 4, 256], [4, 4, 256, 1], 1, 'valid'),
+  // Odd sizes, strides 1/2/3, kernels 1-5, dilation.
+  ...conv('odd k3 s1', [1, 9, 11, 3], [3, 3, 3, 5], 1, 'same'),
+  ...conv('odd k3 s2 valid', [3, 9, 10, 20], [3, 3, 20, 18], 2, 'valid'),
+  ...conv('odd k5 s2', [1, 13, 13, 17], [5, 5, 17, 19], 2, 'same'),
+  ...conv('odd k1', [2, 7, 7, 16], [1, 1, 16, 24], 1, 'same'),
+  ...conv('odd k2 s3', [2, 10, 11, 18], [2, 2, 18, 7], 3, 'same'),
+  ...conv('odd k4 s2 ci33', [1, 15, 15, 33], [4, 4, 33, 9], 2, 'same'),
+  ...conv('dilated k3', [1, 12, 12, 4], [3, 3, 4, 6], 1, 'same', 2),
+  // MLP and dense-layer sizes.
+  matmul('dense G', [64, 100], [100, 6272]),
+  matmul('dense G grad W', [64, 100], [64, 6272], true, false),
+  matmul('dense D grad x', [64, 1], [6272, 1], false, true),
+  matmul('dense D', [64, 6272], [6272, 1]),
+  matmul('mlp', [64, 784], [784, 256]),
+  ...[false, true].flatMap((ta) => [false, true].map((tb) =>
+    matmul('odd', ta ? [17, 13] : [13, 17], tb ? [19, 17] : [17, 19], ta, tb))),
+  matmul('batched', [3, 5, 7], [3, 7, 9]),
+  matmul('broadcast', [1, 5, 7], [4, 7, 9]),
+  matmul('broadcast rank', [2, 3, 6, 5], [5, 4]),
+];
+
+async function runOn(backend: 'cpu' | 'wasm', c: Case): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const inputs: Record<string, tf.Tensor> = {};
+    for (const [k, v] of Object.entries(c.inputs)) inputs[k] = tf.tensor(v.data, v.shape);
+    const out = tf.engine().runKernel(c.kernel, inputs, c.attrs as tf.NamedAttrMap) as tf.Tensor;
+    return out.dataSync() as Float32Array;
+  });
+}
+
+function relativeError(got: Float32Array, want: Float32Array): number {
+  assert.equal(got.length, want.length);
+  let diff = 0, scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+    scale = Math.max(scale, Math.abs(want[i]!));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+function bitsEqual(a: Float32Array, b: Float32Array): boolean {
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+}
+
+describe('native kernels', { skip }, () => {
+  const reference = new Map<string, Float32Array>();
+
+  before(async () => {
+    setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + '/');
+    await tf.setBackend('wasm');
+    await tf.setBackend('cpu');
+    for (const c of CASES) reference.set(c.name, await runOn('cpu', c));
+    assert.ok(registerNativeKernels());
+  });
+
+  after(async () => {
+    unregisterNativeKernels();
+    loadNativeKernels({ threads: 0 });
+    await tf.setBackend('cpu');
+  });
+
+  for (const isa of isas) {
+    for (const threads of [1, 2]) {
+      it(`match the cpu backend (${isa}, ${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+        assert.equal(loadNativeKernels({ threads, isa }).isa, isa);
+        const before = tf.memory().numTensors;
+        const failures: string[] = [];
+        for (const c of CASES) {
+          const err = relativeError(await runOn('wasm', c), reference.get(c.name)!);
+          if (!(err < 1e-4)) failures.push(`${c.name}: relative error ${err.toExponential(2)}`);
+        }
+        assert.deepEqual(failures, []);
+        assert.equal(tf.memory().numTensors, before);
+      });
+    }
+  }
+
+  it('give bit-identical results on repeated runs and for 1 and 2 threads', async () => {
+    for (const c of CASES.filter((k) => k.name.startsWith('mnist') || k.name.startsWith('odd k5') || k.name.startsWith('dense'))) {
+      loadNativeKernels({ threads: 1 });
+      const one = await runOn('wasm', c);
+      loadNativeKernels({ threads: 2 });
+      const first = await runOn('wasm', c);
+      const second = await runOn('wasm', c);
+      assert.ok(bitsEqual(first, second), `${c.name}: two runs differ`);
+      assert.ok(bitsEqual(one, first), `${c.name}: 1 and 2 threads differ`);
+    }
+  });
+
+  it('fuse bias and activation for fused conv2d and matMul', async () => {
+    loadNativeKernels({ threads: 2 });
+    const x = rand([2, 9, 9, 5]), w = rand([3, 3, 5, 7]), bias = rand([7]);
+    const a = rand([6, 11]), b = rand([11, 7]);
+    const run = async (backend: 'cpu' | 'wasm', activation: 'relu' | 'leakyrelu' | 'elu' | 'sigmoid') => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const y1 = tf.fused.conv2d({ x: tf.tensor4d(x.data, x.shape as [number, number, number, number]),
+          filter: tf.tensor4d(w.data, w.shape as [number, number, number, number]), strides: 2, pad: 'same',
+          bias: tf.tensor1d(bias.data), activation, leakyreluAlpha: 0.2 });
+        const y2 = tf.fused.matMul({ a: tf.tensor2d(a.data, a.shape as [number, number]),
+          b: tf.tensor2d(b.data, b.shape as [number, number]), bias: tf.tensor1d(bias.data), activation, leakyreluAlpha: 0.2 });
+        return [y1.dataSync() as Float32Array, y2.dataSync() as Float32Array];
+      });
+    };
+    for (const activation of ['relu', 'leakyrelu', 'elu', 'sigmoid'] as const) {
+      const [want1, want2] = await run('cpu', activation);
+      const [got1, got2] = await run('wasm', activation);
+      assert.ok(relativeError(got1!, want1!) < 1e-5, `fused conv2d ${activation}`);
+      assert.ok(relativeError(got2!, want2!) < 1e-5, `fused matMul ${activation}`);
+    }
+  });
+
+  it('reject bad shapes and offsets with clear errors', () => {
+    const native = nativeAddon()!;
+    const heap = new ArrayBuffer(64);
+    assert.throws(() => native.matmul(heap, 0, 0, 0, 1, 1, 1, 4, 4, 4, false, false), /run past the heap/);
+    assert.throws(() => native.matmul(heap, 2, 0, 0, 1, 1, 1, 1, 1, 1, false, false), /bad byte offset/);
+    assert.throws(() => native.configure(-1, ''), /threads must be/);
+    assert.throws(() => native.configure(1, 'sse9'), /not supported/);
+  });
+});

@@ -1,0 +1,42 @@
+/** `gantry eval`: one JSON object of metrics whose keys carry their protocol. */
+import { Rng } from '../core/rng.ts';
+import { readSamples } from '../metrics/samples_io.ts';
+import { evaluateToy, openRun } from '../train/run.ts';
+
+const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'stacked'];
+
+export async function evalCommand(run: string | undefined, o: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const metrics = String(o.metrics ?? 'modes').split(',').map((m) => m.trim()).filter(Boolean);
+  const unknown = metrics.filter((m) => m !== 'modes' && !IMAGE_METRICS.includes(m));
+  if (unknown.length) throw new Error(`unknown metric(s) ${unknown.join(', ')}; choose from modes, ${IMAGE_METRICS.join(', ')}`);
+  const ref = String(o.ref ?? 'test');
+  if (ref !== 'test' && ref !== 'train') throw new Error(`--ref must be 'test' or 'train', got '${ref}'`);
+  const seed = Number(o.seed ?? 0);
+  const { evaluate, realVsReal } = await import('../metrics/evaluate.ts');
+  if (o.realVsReal) {
+    if (!o.dataset) throw new Error('--real-vs-real needs --dataset');
+    return realVsReal(o.dataset as never, Number(o.n ?? 10000), { metrics: metrics.filter((m) => m !== 'modes'), seed });
+  }
+  if (o.samples) {
+    if (!o.dataset) throw new Error('--samples needs --dataset (mnist, fashion-mnist, cifar10) to pick the reference and feature network');
+    const s = readSamples(String(o.samples));
+    const n = Math.min(s.count, Number(o.n ?? s.count));
+    return evaluate({ metrics, samples: s.x, count: n, shape: s.shape, dataset: o.dataset as never, ref: ref as 'test' | 'train', n, seed });
+  }
+  if (!run) throw new Error('give a run folder, or --samples PATH --dataset NAME, or --real-vs-real --dataset NAME');
+  const { cfg, trainer, step } = await openRun(run);
+  try {
+    const toy = cfg.data.name === 'ring8' || cfg.data.name === 'grid25';
+    if (toy) {
+      if (metrics.some((m) => m !== 'modes')) throw new Error(`run ${run} is on 2-D data: only 'modes' applies`);
+      const n = Number(o.n ?? 2500);
+      return { run, step, dataset: cfg.data.name, ...(await evaluateToy(trainer, cfg, n, seed + 104729)) };
+    }
+    const n = Number(o.n ?? 10000);
+    const samples = await trainer.generate(n, new Rng(seed + 1));
+    const result = await evaluate({ metrics, samples, count: n, shape: trainer.data.shape, dataset: cfg.data.name as never, ref: ref as 'test' | 'train', n, seed });
+    return { run, step, ...result };
+  } finally {
+    trainer.dispose();
+  }
+}

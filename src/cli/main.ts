@@ -1,0 +1,164 @@
+/**
+ * The `gantry` command line: thin wrappers over the library (train, sample, eval, presets, serve, bench).
+ * Every command returns an exit code; errors print one clear message, never a stack trace for user errors.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { initBackend, type BackendName } from '../backend/backend.ts';
+import { listPresets, loadConfig } from '../core/config.ts';
+import { createProgress } from './progress.ts';
+import { sampleCommand } from './sample.ts';
+import { evalCommand } from './eval.ts';
+
+const BACKENDS = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'];
+
+function intArg(name: string, min = 0) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got '${v}'`);
+    return n;
+  };
+}
+
+function backendArg(v: string): string {
+  if (!BACKENDS.includes(v)) throw new InvalidArgumentError(`unknown backend '${v}'; choose one of ${BACKENDS.join(', ')}`);
+  return v;
+}
+
+export async function setupBackend(name: string | undefined, threads?: number): Promise<string> {
+  return initBackend((name ?? 'auto') as BackendName, { threads });
+}
+
+function timestamp(): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('gantry')
+    .description('Train, evaluate and serve GANs on TensorFlow.js')
+    .exitOverride()
+    .showHelpAfterError(false);
+
+  program
+    .command('train')
+    .description('train a GAN from a preset or YAML config (default: dcgan-mnist)')
+    .argument('[preset]', 'preset name or path to a config.yaml', 'dcgan-mnist')
+    .option('--out <dir>', 'run folder (default runs/<preset>-<time>)')
+    .option('--steps <n>', 'number of training steps', intArg('--steps', 1))
+    .option('--seed <s>', 'random seed', intArg('--seed', 0))
+    .option('--batch-size <n>', 'batch size', intArg('--batch-size', 1))
+    .option('--backend <name>', `tensor engine: ${BACKENDS.join(', ')}`, backendArg, 'auto')
+    .option('--threads <n>', 'threads for native kernels (default: all cores)', intArg('--threads', 1))
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .action(async (preset: string, o: { out?: string; steps?: number; seed?: number; batchSize?: number; backend: string; threads?: number; resume?: boolean }) => {
+      if (o.resume && !o.out) throw new UsageError('--resume needs --out <run folder>');
+      const overrides: Record<string, unknown> = {};
+      if (o.seed !== undefined) overrides.seed = o.seed;
+      const train: Record<string, unknown> = {};
+      if (o.steps !== undefined) train.steps = o.steps;
+      if (o.batchSize !== undefined) train.batchSize = o.batchSize;
+      if (Object.keys(train).length) overrides.train = train;
+      const cfg = loadConfig(preset, overrides);
+      const backend = await setupBackend(o.backend, o.threads);
+      const presetName = path.basename(preset).replace(/\.ya?ml$/, '');
+      const out = o.out ?? path.join('runs', `${presetName}-s${cfg.seed}-${timestamp()}`);
+      process.stderr.write(`gantry: training ${presetName} on ${backend} → ${out}\n`);
+      const { trainRun } = await import('../train/run.ts');
+      const res = await trainRun({ config: cfg, preset: presetName, outDir: out, resume: o.resume, progress: createProgress(), backend });
+      const summary = { run: out, step: res.status.step, ...(res.finalEval ?? {}) };
+      process.stdout.write(JSON.stringify(summary) + '\n');
+    });
+
+  program
+    .command('sample')
+    .description('generate samples from a trained run')
+    .argument('<run>', 'run folder')
+    .requiredOption('--out <path>', 'a .png (one grid), a .npy (float32 array) or a folder (one PNG per sample)')
+    .option('--n <n>', 'number of samples', intArg('--n', 1), 64)
+    .option('--seed <s>', 'random seed', intArg('--seed', 0), 0)
+    .option('--class <k>', 'class to generate (conditional models)', intArg('--class', 0))
+    .option('--backend <name>', 'tensor engine', backendArg, 'auto')
+    .action(async (run: string, o: { out: string; n: number; seed: number; class?: number; backend: string }) => {
+      await setupBackend(o.backend);
+      await sampleCommand(run, o);
+    });
+
+  program
+    .command('eval')
+    .description('measure a run (or a folder/.npy of samples) and print one JSON object')
+    .argument('[run]', 'run folder')
+    .option('--metrics <list>', 'comma-separated: modes,fid,kid,is,pr,dc', 'modes')
+    .option('--n <n>', 'number of generated samples', intArg('--n', 1))
+    .option('--ref <split>', 'reference split: test or train', 'test')
+    .option('--samples <path>', 'evaluate a folder of PNGs or a .npy file instead of a run')
+    .option('--dataset <name>', 'dataset of --samples / --real-vs-real')
+    .option('--real-vs-real', 'the floor: train split against test split')
+    .option('--seed <s>', 'random seed', intArg('--seed', 0), 0)
+    .option('--backend <name>', 'tensor engine', backendArg, 'auto')
+    .action(async (run: string | undefined, o: Record<string, unknown>) => {
+      await setupBackend(o.backend as string);
+      const result = await evalCommand(run, o);
+      process.stdout.write(JSON.stringify(result) + '\n');
+    });
+
+  program
+    .command('presets')
+    .description('list the presets')
+    .action(() => {
+      for (const p of listPresets()) process.stdout.write(`${p.name.padEnd(16)} ${p.description}\n`);
+    });
+
+  program
+    .command('serve')
+    .description('the studio: watch runs live and generate in the browser')
+    .option('--runs <dir>', 'runs folder', 'runs')
+    .option('--port <p>', 'port', intArg('--port', 0), 5173)
+    .option('--host <h>', 'address to bind', '127.0.0.1')
+    .action(async (o: { runs: string; port: number; host: string }) => {
+      const { startServer } = await import('../serve/server.ts');
+      const srv = await startServer({ runsDir: path.resolve(o.runs), port: o.port, host: o.host });
+      process.stderr.write(`gantry studio on ${srv.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => void srv.close().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
+  program
+    .command('bench')
+    .description('benchmark training and generation speed; prints one JSON object')
+    .option('--quick', 'fewer steps')
+    .action(async (o: { quick?: boolean }) => {
+      const benchFile = new URL('../../bench/bench.ts', import.meta.url);
+      if (!fs.existsSync(benchFile)) throw new UsageError('bench/bench.ts is missing from this install');
+      const { runBench } = await import(benchFile.href);
+      const result = await runBench({ quick: !!o.quick });
+      process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    });
+
+  return program;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const USER_ERRORS = new Set(['ConfigError', 'CheckpointError', 'UsageError', 'TrainingDivergedError', 'DataError']);
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    const err = e as Error;
+    process.stderr.write(`gantry: error: ${err.message}\n`);
+    if (!USER_ERRORS.has(err.name) && process.env.GANTRY_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Image resampling for HWC float images: centre crop to a square, then a separable resize that
+ * averages by area when shrinking an axis (each output pixel is the area-weighted mean of the source
+ * pixels it covers, so no aliasing) and interpolates bilinearly (half-pixel centres, edges clamped)
+ * when enlarging it. Also channel conversion (grey ↔ RGB, luma weights of ITU-R BT.601).
+ */
+import { validateImageSet, type ImageSet } from './dataset.ts';
+
+/**
+ * For each output index o, the source indices it reads and their weights (summing to 1), stored
+ * compactly: taps start[o] .. start[o + 1] - 1 of index/weight.
+ */
+interface AxisTaps {
+  start: Int32Array;
+  index: Int32Array;
+  weight: Float32Array;
+  /** Lowest and highest source index read. */
+  first: number;
+  last: number;
+}
+
+/** Taps mapping `outLen` outputs onto source range [offset, offset + len). */
+function axisTaps(offset: number, len: number, outLen: number): AxisTaps {
+  const start = [0];
+  const index: number[] = [];
+  const weight: number[] = [];
+  const scale = len / outLen;
+  for (let o = 0; o < outLen; o++) {
+    if (outLen === len) {
+      index.push(offset + o);
+      weight.push(1);
+    } else if (outLen < len) {
+      // Area: output o covers source [o·scale, (o+1)·scale).
+      const lo = o * scale;
+      const hi = (o + 1) * scale;
+      for (let s = Math.floor(lo); s < Math.min(Math.ceil(hi), len); s++) {
+        const overlap = Math.min(hi, s + 1) - Math.max(lo, s);
+        if (overlap > 1e-9) {
+          index.push(offset + s);
+          weight.push(overlap / scale);
+        }
+      }
+    } else {
+      // Bilinear: source coordinate of the output pixel centre, clamped to the edge pixels.
+      const pos = Math.min(Math.max((o + 0.5) * scale - 0.5, 0), len - 1);
+      const s0 = Math.floor(pos);
+      const frac = pos - s0;
+      index.push(offset + s0);
+      weight.push(1 - frac);
+      if (s0 + 1 < len && frac > 0) {
+        index.push(offset + s0 + 1);
+        weight.push(frac);
+      }
+    }
+    start.push(index.length);
+  }
+  return {
+    start: Int32Array.from(start),
+    index: Int32Array.from(index),
+    weight: Float32Array.from(weight),
+    first: Math.min(...index),
+    last: Math.max(...index),
+  };
+}
+
+/** Plan for cropping the centre square of an h×w image and resizing it to size×size. */
+export interface ResizePlan {
+  rows: AxisTaps;
+  cols: AxisTaps;
+  outH: number;
+  outW: number;
+}
+
+export function centreCropPlan(h: number, w: number, size: number): ResizePlan {
+  if (!Number.isInteger(size) || size < 1) throw new Error(`image size must be a positive integer, got ${size}`);
+  const side = Math.min(h, w);
+  return {
+    rows: axisTaps(Math.floor((h - side) / 2), side, size),
+    cols: axisTaps(Math.floor((w - side) / 2), side, size),
+    outH: size,
+    outW: size,
+  };
+}
+
+/** Applies a plan to one HWC image (w source columns, c channels), writing into out at outOffset. */
+export function applyPlan(
+  plan: ResizePlan,
+  src: Float32Array | Uint8Array,
+  w: number,
+  c: number,
+  out: Float32Array,
+  outOffset = 0,
+): void {
+  const { rows, cols, outH, outW } = plan;
+  const rowLen = outW * c;
+  // Horizontal pass over the source rows the vertical taps read.
+  const tmp = new Float32Array((rows.last - rows.first + 1) * rowLen);
+  for (let r = rows.first; r <= rows.last; r++) {
+    const dstRow = (r - rows.first) * rowLen;
+    for (let ox = 0; ox < outW; ox++) {
+      const dst = dstRow + ox * c;
+      for (let t = cols.start[ox]!; t < cols.start[ox + 1]!; t++) {
+        const base = (r * w + cols.index[t]!) * c;
+        const wt = cols.weight[t]!;
+        for (let ch = 0; ch < c; ch++) tmp[dst + ch]! += wt * src[base + ch]!;
+      }
+    }
+  }
+  for (let oy = 0; oy < outH; oy++) {
+    const dst = outOffset + oy * rowLen;
+    out.fill(0, dst, dst + rowLen);
+    for (let t = rows.start[oy]!; t < rows.start[oy + 1]!; t++) {
+      const srcRow = (rows.index[t]! - rows.first) * rowLen;
+      const wt = rows.weight[t]!;
+      for (let i = 0; i < rowLen; i++) out[dst + i]! += wt * tmp[srcRow + i]!;
+    }
+  }
+}
+
+/** Converts `pixels` HWC pixels between 1 and 3 channels (grey → RGB replicates; RGB → grey by BT.601 luma). */
+export function convertChannels(src: Float32Array, pixels: number, from: number, to: number): Float32Array {
+  if (from === to) return src;
+  const out = new Float32Array(pixels * to);
+  if (from === 1 && to === 3) {
+    for (let p = 0; p < pixels; p++) out[3 * p] = out[3 * p + 1] = out[3 * p + 2] = src[p]!;
+  } else if (from === 3 && to === 1) {
+    for (let p = 0; p < pixels; p++) out[p] = 0.299 * src[3 * p]! + 0.587 * src[3 * p + 1]! + 0.114 * src[3 * p + 2]!;
+  } else {
+    throw new Error(`cannot convert images from ${from} to ${to} channels (supported: 1 ↔ 3)`);
+  }
+  return out;
+}
+
+export interface ImageAdapt {
+  /** Output height = width; default: unchanged (the images must then be square or left as they are). */
+  imageSize?: number;
+  /** 1 or 3; default: unchanged. */
+  channels?: number;
+}
+
+function checkChannels(channels: number): void {
+  if (channels !== 1 && channels !== 3) throw new Error(`channels must be 1 or 3, got ${channels}`);
+}
+
+/**
+ * Resizes (centre crop + area/bilinear) and converts the channels of a batch of `count` HWC images;
+ * returns the input itself when nothing changes.
+ */
+export function adaptImages(
+  x: Float32Array,
+  count: number,
+  shape: readonly [number, number, number],
+  adapt: ImageAdapt,
+): { x: Float32Array; shape: [number, number, number] } {
+  const [h, w, c] = shape;
+  const size = adapt.imageSize ?? (h === w ? h : Math.min(h, w));
+  const channels = adapt.channels ?? c;
+  checkChannels(channels);
+  if (size === h && size === w && channels === c) return { x, shape: [h, w, c] };
+  const plan = size === h && size === w ? null : centreCropPlan(h, w, size);
+  const inPer = h * w * c;
+  const out = new Float32Array(count * size * size * channels);
+  const resized = new Float32Array(size * size * c);
+  for (let i = 0; i < count; i++) {
+    const img = x.subarray(i * inPer, (i + 1) * inPer);
+    let cur: Float32Array = img;
+    if (plan) {
+      applyPlan(plan, img, w, c, resized);
+      cur = resized;
+    }
+    out.set(convertChannels(cur, size * size, c, channels), i * size * size * channels);
+  }
+  return { x: out, shape: [size, size, channels] };
+}
+
+/** An ImageSet resized and channel-converted per `adapt` (the same set when nothing changes). */
+export function adaptImageSet(set: ImageSet, adapt: ImageAdapt): ImageSet {
+  validateImageSet('adaptImageSet', set);
+  const { x, shape } = adaptImages(set.x, set.count, set.shape, adapt);
+  if (x === set.x) return set;
+  return { ...set, x, shape };
+}

@@ -1,0 +1,120 @@
+/**
+ * Architecture builders: turn a short, readable description from a preset (arch + a few sizes) into the
+ * NetworkSpecs of a generator and a discriminator.
+ */
+import type { LayerSpec, NetworkSpec } from './network.ts';
+
+export type Conditioning = 'none' | 'concat' | 'acgan';
+export type DiscriminatorNorm = 'batch' | 'none' | 'spectral';
+
+export interface MlpArch {
+  arch: 'mlp';
+  hidden: number;
+  depth: number;
+  /** PacGAN packing degree for the discriminator (1 = none). */
+  pack?: number;
+}
+
+export interface DcganArch {
+  arch: 'dcgan';
+  /** Base channel width: G's last hidden layer and D's first. */
+  width: number;
+  dNorm?: DiscriminatorNorm;
+}
+
+export type ArchConfig = MlpArch | DcganArch;
+
+export interface ModelShapes {
+  latentDim: number;
+  dataShape: number[];
+  numClasses: number;
+  conditioning: Conditioning;
+}
+
+export interface GanSpecs {
+  generator: NetworkSpec;
+  discriminator: NetworkSpec;
+  /** Width of D's output: 1, or 1 + numClasses for ACGAN's auxiliary classifier. */
+  discriminatorOutputs: number;
+}
+
+export function buildGanSpecs(arch: ArchConfig, shapes: ModelShapes): GanSpecs {
+  switch (arch.arch) {
+    case 'mlp':
+      return mlpSpecs(arch, shapes);
+    case 'dcgan':
+      return dcganSpecs(arch, shapes);
+  }
+}
+
+function conditionInput(shapes: ModelShapes, forD: boolean): LayerSpec[] {
+  if (shapes.conditioning === 'concat') return [{ type: 'concatLabel' }];
+  if (shapes.conditioning === 'acgan' && !forD) return [{ type: 'concatLabel' }];
+  return [];
+}
+
+function dOutputs(shapes: ModelShapes): number {
+  return shapes.conditioning === 'acgan' ? 1 + shapes.numClasses : 1;
+}
+
+function mlpSpecs(arch: MlpArch, shapes: ModelShapes): GanSpecs {
+  const outDim = shapes.dataShape.reduce((a, b) => a * b, 1);
+  const gLayers: LayerSpec[] = [...conditionInput(shapes, false)];
+  for (let i = 0; i < arch.depth; i++) gLayers.push({ type: 'dense', units: arch.hidden }, { type: 'act', fn: 'relu' });
+  gLayers.push({ type: 'dense', units: outDim });
+  if (shapes.dataShape.length > 1) gLayers.push({ type: 'reshape', shape: shapes.dataShape });
+
+  const dLayers: LayerSpec[] = [];
+  if (shapes.dataShape.length > 1) dLayers.push({ type: 'flatten' });
+  dLayers.push(...conditionInput(shapes, true));
+  if ((arch.pack ?? 1) > 1) dLayers.push({ type: 'pack', n: arch.pack! });
+  for (let i = 0; i < arch.depth; i++) dLayers.push({ type: 'dense', units: arch.hidden }, { type: 'act', fn: 'lrelu', alpha: 0.2 });
+  dLayers.push({ type: 'dense', units: dOutputs(shapes) });
+  const numClasses = shapes.conditioning === 'none' ? 0 : shapes.numClasses;
+  return {
+    generator: { inputShape: [shapes.latentDim], layers: gLayers, numClasses },
+    discriminator: { inputShape: shapes.dataShape, layers: dLayers, numClasses },
+    discriminatorOutputs: dOutputs(shapes),
+  };
+}
+
+/**
+ * DCGAN (Radford et al. 2016): G projects the latent to a 7×7 (28-pixel images) or 4×4 map and doubles it
+ * with 4×4 stride-2 transposed convs, batch norm and ReLU, tanh out; D mirrors it with strided convs and
+ * LeakyReLU 0.2, no pooling. At 28×28 with width 64 this is exactly the peer benchmark's model.
+ */
+function dcganSpecs(arch: DcganArch, shapes: ModelShapes): GanSpecs {
+  const [h, w, c] = shapes.dataShape as [number, number, number];
+  if (shapes.dataShape.length !== 3 || h !== w) throw new Error(`dcgan needs square [H, W, C] images, got [${shapes.dataShape}]`);
+  const start = h % 7 === 0 ? 7 : 4;
+  const ups = Math.log2(h / start);
+  if (!Number.isInteger(ups) || ups < 1) throw new Error(`dcgan supports sizes 7·2^k or 4·2^k (28, 32, 64), got ${h}`);
+  const width = arch.width;
+  const chans = (i: number) => width * 2 ** (ups - 1 - i); // channels after up-block i (i = 0 .. ups-2)
+
+  const g: LayerSpec[] = [...conditionInput(shapes, false)];
+  const first = width * 2 ** (ups - 1);
+  g.push({ type: 'dense', units: start * start * first, bias: false }, { type: 'batchNorm' }, { type: 'act', fn: 'relu' });
+  g.push({ type: 'reshape', shape: [start, start, first] });
+  for (let i = 0; i < ups - 1; i++) {
+    g.push({ type: 'conv2dTranspose', filters: chans(i), kernel: 4, stride: 2, bias: false }, { type: 'batchNorm' }, { type: 'act', fn: 'relu' });
+  }
+  g.push({ type: 'conv2dTranspose', filters: c, kernel: 4, stride: 2 }, { type: 'act', fn: 'tanh' });
+
+  const norm = arch.dNorm ?? 'batch';
+  const sn = norm === 'spectral';
+  const d: LayerSpec[] = [...conditionInput(shapes, true)];
+  for (let i = 0; i < ups; i++) {
+    const filters = width * 2 ** i;
+    d.push({ type: 'conv2d', filters, kernel: 4, stride: 2, pad: 'same', sn });
+    if (i > 0 && norm === 'batch') d.push({ type: 'batchNorm' });
+    d.push({ type: 'act', fn: 'lrelu', alpha: 0.2 });
+  }
+  d.push({ type: 'flatten' }, { type: 'dense', units: dOutputs(shapes), sn });
+  const numClasses = shapes.conditioning === 'none' ? 0 : shapes.numClasses;
+  return {
+    generator: { inputShape: [shapes.latentDim], layers: g, numClasses, initStd: 0.02 },
+    discriminator: { inputShape: shapes.dataShape, layers: d, numClasses, initStd: 0.02 },
+    discriminatorOutputs: dOutputs(shapes),
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * The studio server behind `gantry serve`: a JSON API over a runs folder, live run events (SSE), the
+ * runs' sample images and exported generators, and the built web app (web/dist) at `/`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { RunEventStream } from './run_events.ts';
+import { EXPORT_FILE_PATTERN, HttpError, RunStore, SAMPLE_FILE_PATTERN } from './run_store.ts';
+
+export interface ServerOptions {
+  runsDir: string;
+  port: number;
+  /** Interface to bind; 127.0.0.1 unless told otherwise. */
+  host?: string;
+  /** The built web app; default web/dist in this repository. */
+  webDir?: string;
+  /** How often live event streams look at the run folder. */
+  pollMs?: number;
+}
+
+export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+/** Most event streams open at once (each polls the disk). */
+const MAX_EVENT_STREAMS = 64;
+/** Largest file served from a run folder (sample images, exported weights). */
+const MAX_SERVED_FILE_BYTES = 512 << 20;
+
+const NOT_BUILT_PAGE = `<!doctype html><meta charset="utf-8"><title>Gantry studio</title>
+<p>The studio web app is not built. Run <code>npm run build:web</code>, then reload.
+The JSON API is available at <a href="/api/runs">/api/runs</a>.</p>`;
+
+/** Builds the Fastify app without listening (tests use `app.inject`). */
+export async function buildServer(opts: Omit<ServerOptions, 'port' | 'host'>): Promise<FastifyInstance> {
+  const store = new RunStore(opts.runsDir);
+  const webDir = path.resolve(opts.webDir ?? DEFAULT_WEB_DIR);
+  const pollMs = opts.pollMs ?? 500;
+  const streams = new Set<RunEventStream>();
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 16 << 10, // the API takes no request bodies
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    if (err instanceof HttpError) return reply.code(err.statusCode).send({ error: err.message });
+    const code = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    return reply.code(code).send({ error: code === 500 ? `internal error: ${err.message}` : err.message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `not found: ${req.method} ${req.url.slice(0, 200)}` }));
+
+  // Refuse traversal attempts outright, whatever route they would reach: '..' segments (also encoded),
+  // backslashes and NUL bytes in the path.
+  app.addHook('onRequest', async (req, reply) => {
+    const rawPath = req.url.split('?')[0]!;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(rawPath);
+    } catch {
+      return reply.code(400).send({ error: 'malformed percent-encoding in the URL path' });
+    }
+    if (decoded.includes('\0') || decoded.includes('\\') || decoded.split('/').some((seg) => seg === '..' || seg === '.')) {
+      return reply.code(400).send({ error: 'path traversal is not allowed' });
+    }
+  });
+
+  // Ends open event streams so that close() does not wait on them.
+  app.addHook('preClose', async () => {
+    for (const s of streams) s.close();
+  });
+
+  app.get('/api/runs', async () => ({ runsDir: store.root, runs: await store.listRuns() }));
+
+  app.get<{ Params: { name: string } }>('/api/runs/:name', async (req) => store.detail(req.params.name));
+
+  app.get<{ Params: { name: string }; Querystring: { since?: string } }>('/api/runs/:name/events', async (req, reply) => {
+    const dir = await store.resolve(req.params.name);
+    const since = parseSince(req.query.since ?? (req.headers['last-event-id'] as string | undefined));
+    if (streams.size >= MAX_EVENT_STREAMS) throw new HttpError(503, `too many open event streams (limit ${MAX_EVENT_STREAMS})`);
+    reply.hijack();
+    const stream = new RunEventStream(reply.raw, { dir, since, pollMs });
+    streams.add(stream);
+    stream.whenClosed(() => streams.delete(stream));
+    await stream.start();
+  });
+
+  app.get<{ Params: { name: string; file: string } }>('/runs/:name/samples/:file', async (req, reply) => {
+    checkFile(req.params.file, SAMPLE_FILE_PATTERN, 'sample file');
+    const file = await store.resolve(req.params.name, 'samples', req.params.file);
+    return sendFile(reply, file, 'image/png');
+  });
+
+  app.get<{ Params: { name: string; file: string } }>('/runs/:name/export/:file', async (req, reply) => {
+    checkFile(req.params.file, EXPORT_FILE_PATTERN, 'export file');
+    const file = await store.resolve(req.params.name, 'export', req.params.file);
+    return sendFile(reply, file, req.params.file.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+  });
+
+  if (fs.existsSync(path.join(webDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: true, dotfiles: 'deny', index: 'index.html' });
+  } else {
+    app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(NOT_BUILT_PAGE));
+  }
+  return app;
+}
+
+/** Starts the studio server; `close()` ends live event streams and stops listening. */
+export async function startServer(opts: ServerOptions): Promise<{ url: string; close(): Promise<void> }> {
+  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
+    throw new Error(`startServer: port must be an integer in 0..65535, got ${opts.port}`);
+  }
+  const host = opts.host ?? '127.0.0.1';
+  const app = await buildServer(opts);
+  await app.listen({ port: opts.port, host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return { url: `http://${urlHost}:${port}`, close: () => app.close() };
+}
+
+function parseSince(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d{1,9}$/.test(value)) throw new HttpError(400, `since: expected a non-negative integer, got ${JSON.stringify(value.slice(0, 40))}`);
+  return Number(value);
+}
+
+function checkFile(file: string, pattern: RegExp, what: string): void {
+  if (!pattern.test(file)) throw new HttpError(400, `invalid ${what} name: expected ${pattern.source}, got ${JSON.stringify(file.slice(0, 200))}`);
+}
+
+async function sendFile(reply: FastifyReply, file: string, type: string): Promise<FastifyReply> {
+  const stat = await fs.promises.stat(file);
+  if (!stat.isFile()) throw new HttpError(404, `not a file: ${path.basename(file)}`);
+  if (stat.size > MAX_SERVED_FILE_BYTES) throw new HttpError(413, `${path.basename(file)} is ${stat.size} bytes, over the ${MAX_SERVED_FILE_BYTES}-byte limit`);
+  return reply
+    .type(type)
+    .header('content-length', stat.size)
+    .header('cache-control', 'no-cache')
+    .header('last-modified', stat.mtime.toUTCString())
+    .send(fs.createReadStream(file));
+}
+

@@ -1,0 +1,55 @@
+/** The studio's entry: hash routes to the runs list, a run, its generator, and the playground. */
+import './style.css';
+import { errorBox, h } from './dom.ts';
+import { renderGenerate } from './pages/generate.ts';
+import { renderPlayground } from './pages/playground.ts';
+import { renderRun } from './pages/run.ts';
+import { renderRuns } from './pages/runs.ts';
+import { initBackend } from './tf_setup.ts';
+
+const app = document.getElementById('app')!;
+const backendEl = document.getElementById('backend-name')!;
+let cleanup: (() => void) | null = null;
+
+async function route(): Promise<void> {
+  cleanup?.();
+  cleanup = null;
+  app.replaceChildren();
+  const [path, query = ''] = (location.hash.replace(/^#/, '') || '/').split('?') as [string, string?];
+  const params = new URLSearchParams(query);
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  document.querySelectorAll<HTMLAnchorElement>('[data-nav]').forEach((a) => a.classList.toggle('active', a.dataset.nav === (parts[0] === 'playground' ? 'playground' : 'runs')));
+  const page = h('div', { class: 'page' });
+  app.append(page);
+  if (parts.length === 0) {
+    cleanup = renderRuns(page);
+    return;
+  }
+  if (parts[0] === 'runs' && parts.length === 2) {
+    cleanup = renderRun(page, parts[1]!);
+    return;
+  }
+  // Pages that run TF.js wait for the backend.
+  if ((parts[0] === 'runs' && parts.length === 3 && parts[2] === 'generate') || (parts[0] === 'playground' && parts.length === 1)) {
+    try {
+      await initBackend();
+    } catch (err) {
+      page.append(errorBox((err as Error).message));
+      return;
+    }
+    if (!page.isConnected) return; // the route changed while the backend started
+    cleanup = parts[0] === 'playground' ? renderPlayground(page, params) : renderGenerate(page, parts[1]!);
+    return;
+  }
+  page.append(errorBox(`No page at #${path}`));
+}
+
+window.addEventListener('hashchange', () => void route());
+void route();
+void initBackend().then(
+  (name) => {
+    backendEl.textContent = `TF.js backend: ${name}`;
+    backendEl.dataset.backend = name;
+  },
+  () => (backendEl.textContent = 'no TF.js backend'),
+);

@@ -1,0 +1,158 @@
+/** One run: live loss curves and evaluation metrics (server-sent events), samples with history, config. */
+import { api, type MetricLine, type RunDetail, type RunStatus, type SampleEntry } from '../api.ts';
+import { drawChart, PALETTE, type Series } from '../chart.ts';
+import { errorBox, fmt, h, timeAgo } from '../dom.ts';
+
+/** Keys of a training line that are not loss terms. */
+const NOT_PLOTTED = new Set(['step', 'time', 'elapsed_s', 'kind', 'epoch', 'lr', 'lr_d', 'lr_g', 'images_per_s', 'steps_per_s']);
+const MAX_POINTS = 5000;
+
+function numericKeys(lines: MetricLine[]): string[] {
+  const keys = new Set<string>();
+  for (const m of lines) for (const [k, v] of Object.entries(m)) if (typeof v === 'number' && !NOT_PLOTTED.has(k)) keys.add(k);
+  return [...keys];
+}
+
+function seriesOf(lines: MetricLine[], keys: string[]): Series[] {
+  return keys.map((k, i) => ({
+    name: k,
+    color: PALETTE[i % PALETTE.length]!,
+    points: lines.filter((m) => typeof m[k] === 'number' && typeof m.step === 'number').map((m) => [m.step!, m[k] as number] as [number, number]),
+  }));
+}
+
+export function renderRun(root: HTMLElement, name: string): () => void {
+  let source: EventSource | null = null;
+  let stopped = false;
+  let redrawQueued = false;
+  const enc = encodeURIComponent(name);
+
+  root.append(h('p', { class: 'muted' }, `Loading ${name}…`));
+
+  void (async () => {
+    let detail: RunDetail;
+    try {
+      detail = await api.run(name);
+    } catch (err) {
+      root.replaceChildren(errorBox((err as Error).message));
+      return;
+    }
+    if (stopped) return;
+    const train: MetricLine[] = detail.metrics.filter((m) => m.kind === undefined);
+    const evals: MetricLine[] = detail.metrics.filter((m) => m.kind === 'eval');
+    let samples: SampleEntry[] = detail.samples.filter((s) => s.step !== null);
+    let status: RunStatus | null = detail.status;
+    let sampleVersion = Date.now();
+
+    const header = h('div', { class: 'run-header' });
+    const lossCanvas = h('canvas', { class: 'chart', id: 'loss-chart' });
+    const termsCanvas = h('canvas', { class: 'chart', id: 'terms-chart' });
+    const evalCanvas = h('canvas', { class: 'chart', id: 'eval-chart' });
+    const evalSel = h('select', { id: 'eval-key' });
+    const latestImg = h('img', { class: 'sample', id: 'latest-sample', alt: 'latest sample grid' });
+    const historyImg = h('img', { class: 'sample', id: 'history-sample', alt: 'sample at the chosen step' });
+    const slider = h('input', { type: 'range', id: 'history-slider', min: 0, max: 0, value: 0 });
+    const sliderLabel = h('span', { id: 'history-step' });
+    const live = h('span', { class: 'live', id: 'live-state' }, 'connecting…');
+
+    const renderHeader = () => {
+      const s = status;
+      header.replaceChildren(
+        h('h1', {}, name, ' ', h('span', { class: `badge state-${s?.state ?? 'unknown'}` }, s?.state ?? 'unknown')),
+        h(
+          'p',
+          {},
+          `preset ${s?.preset ?? '–'} · data ${s?.dataset ?? '–'} · step ${fmt(s?.step)} / ${fmt(s?.totalSteps)} · updated ${timeAgo(s?.updatedAt)} · `,
+          live,
+          detail.hasExport ? h('span', {}, ' · ', h('a', { href: `#/runs/${enc}/generate` }, 'Generate in the browser')) : null,
+        ),
+        s?.error ? errorBox(`training failed: ${s.error}`) : '',
+      );
+    };
+
+    const setLatest = () => {
+      const file = samples.length ? samples[samples.length - 1]!.file : detail.latestSample;
+      if (file) latestImg.src = `${api.sampleUrl(name, file)}?v=${sampleVersion}`;
+      latestImg.hidden = !file;
+    };
+    const setHistory = () => {
+      slider.max = String(Math.max(0, samples.length - 1));
+      const s = samples[Number(slider.value)];
+      if (s) historyImg.src = api.sampleUrl(name, s.file);
+      historyImg.hidden = !s;
+      sliderLabel.textContent = s ? `step ${s.step}` : 'no samples yet';
+    };
+    slider.addEventListener('input', setHistory);
+
+    const redraw = () => {
+      redrawQueued = false;
+      if (stopped) return;
+      const lossKeys = ['d_loss', 'g_loss'].filter((k) => train.some((m) => typeof m[k] === 'number'));
+      const termKeys = numericKeys(train).filter((k) => !lossKeys.includes(k));
+      drawChart(lossCanvas, seriesOf(train, lossKeys), { title: 'Losses', xLabel: 'step', robust: true });
+      termsCanvas.hidden = termKeys.length === 0;
+      if (termKeys.length) drawChart(termsCanvas, seriesOf(train, termKeys), { title: 'Other terms', xLabel: 'step', robust: true });
+      const evalKeys = numericKeys(evals);
+      const current = evalSel.value;
+      if (evalSel.options.length !== evalKeys.length) evalSel.replaceChildren(...evalKeys.map((k) => h('option', { value: k, selected: k === current }, k)));
+      evalCanvas.parentElement!.hidden = evalKeys.length === 0;
+      if (evalKeys.length) drawChart(evalCanvas, seriesOf(evals, [evalSel.value || evalKeys[0]!]), { title: 'Evaluation', xLabel: 'step' });
+    };
+    const queueRedraw = () => {
+      if (!redrawQueued) {
+        redrawQueued = true;
+        requestAnimationFrame(redraw);
+      }
+    };
+    evalSel.addEventListener('change', queueRedraw);
+
+    root.replaceChildren(
+      header,
+      h(
+        'div',
+        { class: 'run-grid' },
+        h('section', { class: 'panel' }, lossCanvas, termsCanvas, h('div', {}, h('label', {}, 'Evaluation metric ', evalSel), evalCanvas)),
+        h('section', { class: 'panel' }, h('h2', {}, 'Latest samples'), latestImg),
+        h('section', { class: 'panel' }, h('h2', {}, 'Sample history'), slider, ' ', sliderLabel, h('div', {}, historyImg)),
+        h('section', { class: 'panel wide' }, h('h2', {}, 'Configuration'), h('pre', { id: 'config' }, detail.config ?? '(no config.yaml)')),
+      ),
+    );
+    renderHeader();
+    setLatest();
+    slider.value = String(Math.max(0, samples.length - 1));
+    setHistory();
+    redraw();
+
+    // Live updates: only lines after those already loaded.
+    source = new EventSource(api.eventsUrl(name, detail.metricsTotal));
+    source.onopen = () => (live.textContent = '● live');
+    source.onerror = () => (live.textContent = 'reconnecting…');
+    source.addEventListener('metrics', (ev) => {
+      const m = JSON.parse((ev as MessageEvent).data) as MetricLine;
+      (m.kind === 'eval' ? evals : train).push(m);
+      if (train.length > MAX_POINTS) train.splice(0, train.length - MAX_POINTS);
+      queueRedraw();
+    });
+    source.addEventListener('status', (ev) => {
+      status = JSON.parse((ev as MessageEvent).data) as RunStatus;
+      renderHeader();
+    });
+    source.addEventListener('sample', (ev) => {
+      const s = JSON.parse((ev as MessageEvent).data) as SampleEntry;
+      sampleVersion = Date.now();
+      if (s.step !== null) {
+        const atEnd = Number(slider.value) >= samples.length - 1;
+        samples = [...samples, s].sort((a, b) => a.step! - b.step!);
+        if (atEnd) slider.value = String(samples.length - 1);
+        setHistory();
+      }
+      setLatest();
+    });
+    source.addEventListener('reset', () => location.reload());
+  })();
+
+  return () => {
+    stopped = true;
+    source?.close();
+  };
+}
