@@ -57,9 +57,8 @@ export async function initBackend(name: BackendName = 'auto', opts: BackendOptio
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
     throw new Error(`backend option threads must be an integer >= 1, got ${opts.threads}`);
   }
-  if (initialized?.requested === name && tf.getBackend() === initialized.active && hooksRun === wasmKernelHooks.length) {
-    return initialized.active;
-  }
+  const hooksPending = initialized?.active === 'wasm' && hooksRun < wasmKernelHooks.length;
+  if (initialized?.requested === name && tf.getBackend() === initialized.active && !hooksPending) return initialized.active;
   registerGradientFixes();
   if (opts.quiet) silenceNodeBanner();
 

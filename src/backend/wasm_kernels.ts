@@ -1,12 +1,15 @@
 /**
- * Training kernels for the `wasm` backend. TF.js 4.22's wasm backend lacks `Conv2DBackpropFilter`
- * (so no conv net can train on it) and ships a naive scalar loop for `Conv2DBackpropInput` (which is
- * also the forward pass of conv2dTranspose). Both are rebuilt here from wasm's own XNNPACK `Conv2D`
- * plus cheap data movement, by calling the stock kernel functions directly (no engine dispatch, no
- * tape entries). Intermediate buffers are freed before returning.
+ * Training kernels for the `wasm` backend (TF.js 4.22), registered by registerWasmTrainingKernels:
+ * - Conv2DBackpropFilter: missing on wasm, so no conv net could train; built on wasm's XNNPACK Conv2D.
+ * - Conv2DBackpropInput (also the forward of conv2dTranspose): stock is a naive scalar loop; here one
+ *   stride-1 XNNPACK conv per output phase, or col2im around a matMul for few channels.
+ * - BatchMatMul with transposes, Sum/Mean over several axes, Tile: stock falls to slow generic loops.
+ * - Identity / same-dtype Cast share the buffer instead of copying; Cast to bool tests x ≠ 0.
+ * Replacements call the stock kernel functions directly (no engine dispatch, no tape entries) and free
+ * every intermediate buffer before returning.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { backend_util } from '@tensorflow/tfjs-core';
+import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 type Info = tf.TensorInfo;
@@ -50,6 +53,16 @@ function conv(backend: BackendWasm, x: Info, filter: Info, pad: Pad4, dilations:
 
 function heapF32(backend: BackendWasm, info: Info): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+/** Emscripten's live float view of the whole heap (its type declarations omit it). */
+function heapF32All(backend: BackendWasm): Float32Array {
+  return (backend.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32;
+}
+
+/** Index of a float32 tensor's first element in heapF32All. */
+function offsetF32(backend: BackendWasm, info: Info): number {
+  return backend.dataIdMap.get(info.dataId)!.memoryOffset / 4;
 }
 
 function convInfoOf(xShape: number[], filterShape: number[], attrs: Attrs): backend_util.Conv2DInfo {
@@ -110,6 +123,16 @@ function conv2DBackpropFilter(args: KernelArgs): Info {
   return { ...dw, shape: [kh, kw, ci, co] };
 }
 
+/** First output position o (along one axis) whose filter tap reads inside the input: o·stride + tap − pad ≥ 0. */
+function firstInside(tap: number, pad: number, stride: number): number {
+  return Math.max(0, Math.ceil((pad - tap) / stride));
+}
+
+/** One past the last output position whose tap reads inside an input of `size`: o·stride + tap − pad < size. */
+function endInside(tap: number, pad: number, stride: number, size: number, outSize: number): number {
+  return Math.min(outSize, Math.floor((size - 1 + pad - tap) / stride) + 1);
+}
+
 /**
  * dW via patches: cols[(n,oh,ow), (kh,kw,ci)] = x[n, oh·s+kh−pt, ow·s+kw−pl, ci] (0 in the padding),
  * then dWᵀ[co, (kh,kw,ci)] = dyᵀ · cols as one matMul. cols is a fresh buffer on purpose: wasm caches
@@ -124,21 +147,20 @@ function conv2DBackpropFilterIm2Col(backend: BackendWasm, x: Info, dy: Info, inf
   const cols = backend.makeOutput([1, positions, taps], 'float32');
   const c = heapF32(backend, cols);
   const xs = heapF32(backend, x);
-  let dst = 0;
-  for (let b = 0; b < n; b++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      for (let ow = 0; ow < outWidth; ow++) {
-        for (let i = 0; i < kh; i++) {
-          const y = oh * sh + i - top;
-          for (let j = 0; j < kw; j++) {
-            const xx = ow * sw + j - left;
-            if (y < 0 || y >= h || xx < 0 || xx >= w) {
-              c.fill(0, dst, dst + ci);
-            } else {
-              const src = ((b * h + y) * w + xx) * ci;
-              for (let k = 0; k < ci; k++) c[dst + k] = xs[src + k]!;
-            }
-            dst += ci;
+  c.fill(0); // taps in the padding stay 0
+  for (let i = 0; i < kh; i++) {
+    const ohFirst = firstInside(i, top, sh);
+    const ohEnd = endInside(i, top, sh, h, outHeight);
+    for (let j = 0; j < kw; j++) {
+      const owFirst = firstInside(j, left, sw);
+      const owEnd = endInside(j, left, sw, w, outWidth);
+      const tapOffset = (i * kw + j) * ci;
+      for (let b = 0; b < n; b++) {
+        for (let oh = ohFirst; oh < ohEnd; oh++) {
+          let src = ((b * h + oh * sh + i - top) * w + owFirst * sw + j - left) * ci;
+          let dst = ((b * outHeight + oh) * outWidth + owFirst) * taps + tapOffset;
+          for (let ow = owFirst; ow < owEnd; ow++, src += sw * ci, dst += taps) {
+            for (let k = 0; k < ci; k++) c[dst + k] = xs[src + k]!;
           }
         }
       }
@@ -187,7 +209,8 @@ function conv2DBackpropInput(args: KernelArgs): Info {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, outHeight, outWidth } = info;
   if (ci <= SMALL_CHANNELS) return conv2DBackpropInputCol2Im(backend, dy, filter, info);
   const dx = backend.makeOutput([n, h, w, ci], 'float32');
-  const filterValues = heapF32(backend, filter).slice();
+  // fT[kh, kw, co, ci]: each tap's [co, ci] block of a sub-filter is then one contiguous copy.
+  const fT = transpose(backend, { ...filter, shape: [kh * kw, ci, co] }, [0, 2, 1]);
   // With a kernel smaller than the stride some phases get no filter tap: their outputs stay zero.
   if (kh < sh || kw < sw) heapF32(backend, dx).fill(0);
 
@@ -199,7 +222,7 @@ function conv2DBackpropInput(args: KernelArgs): Info {
       const pw = axisPhase(rw, sw, kw, info.padInfo.left, wq, outWidth);
       if (hq === 0 || wq === 0 || ph.taps === 0 || pw.taps === 0) continue;
       const sub = backend.makeOutput([ph.taps, pw.taps, co, ci], 'float32');
-      writeSubFilter(heapF32(backend, sub), filterValues, ph, pw, sh, sw, kw, ci, co);
+      writeSubFilter(backend, sub, fT, ph, pw, sh, sw, kw);
       // Crop dy where the phase needs fewer rows/cols than it has (negative padding).
       const cropTop = Math.max(0, -ph.padBefore);
       const cropLeft = Math.max(0, -pw.padBefore);
@@ -219,6 +242,7 @@ function conv2DBackpropInput(args: KernelArgs): Info {
       free(backend, phase);
     }
   }
+  free(backend, fT);
   return dx;
 }
 
@@ -243,19 +267,20 @@ function conv2DBackpropInputCol2Im(backend: BackendWasm, dy: Info, filter: Info,
   const out = heapF32(backend, dx);
   const c = heapF32(backend, cols);
   out.fill(0);
-  let src = 0;
-  for (let b = 0; b < n; b++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      for (let ow = 0; ow < outWidth; ow++, src += taps) {
-        for (let i = 0; i < kh; i++) {
-          const y = oh * sh + i - top;
-          if (y < 0 || y >= h) continue;
-          for (let j = 0; j < kw; j++) {
-            const x = ow * sw + j - left;
-            if (x < 0 || x >= w) continue;
-            const dst = ((b * h + y) * w + x) * ci;
-            const from = src + (i * kw + j) * ci;
-            for (let k = 0; k < ci; k++) out[dst + k] += c[from + k]!;
+  // Tap by tap, over the output positions whose tap lands inside the input (no per-element bounds tests).
+  for (let i = 0; i < kh; i++) {
+    const ohFirst = firstInside(i, top, sh);
+    const ohEnd = endInside(i, top, sh, h, outHeight);
+    for (let j = 0; j < kw; j++) {
+      const owFirst = firstInside(j, left, sw);
+      const owEnd = endInside(j, left, sw, w, outWidth);
+      const tapOffset = (i * kw + j) * ci;
+      for (let b = 0; b < n; b++) {
+        for (let oh = ohFirst; oh < ohEnd; oh++) {
+          let dst = ((b * h + oh * sh + i - top) * w + owFirst * sw + j - left) * ci;
+          let src = ((b * outHeight + oh) * outWidth + owFirst) * taps + tapOffset;
+          for (let ow = owFirst; ow < owEnd; ow++, dst += sw * ci, src += taps) {
+            for (let k = 0; k < ci; k++) out[dst + k] += c[src + k]!;
           }
         }
       }
@@ -265,16 +290,20 @@ function conv2DBackpropInputCol2Im(backend: BackendWasm, dy: Info, filter: Info,
   return dx;
 }
 
-/** Sub-filter g[j, jw, co, ci] = f[firstTap_h + s·(taps_h−1−j), firstTap_w + s·(taps_w−1−jw), ci, co]. */
-function writeSubFilter(g: Float32Array, f: Float32Array, ph: AxisPhase, pw: AxisPhase,
-  sh: number, sw: number, kw: number, ci: number, co: number): void {
-  let k = 0;
+/** Sub-filter g[j, jw] = fT[firstTap_h + s·(taps_h−1−j), firstTap_w + s·(taps_w−1−jw)], fT being [kh, kw, co, ci]. */
+function writeSubFilter(backend: BackendWasm, sub: Info, fT: Info, ph: AxisPhase, pw: AxisPhase,
+  sh: number, sw: number, kw: number): void {
+  const [, , co, ci] = sub.shape as [number, number, number, number];
+  const block = co * ci;
+  const heap = heapF32All(backend);
+  const from = offsetF32(backend, fT);
+  let to = offsetF32(backend, sub);
   for (let j = 0; j < ph.taps; j++) {
     const fh = ph.firstTap + sh * (ph.taps - 1 - j);
-    for (let jw = 0; jw < pw.taps; jw++) {
+    for (let jw = 0; jw < pw.taps; jw++, to += block) {
       const fw = pw.firstTap + sw * (pw.taps - 1 - jw);
-      const base = (fh * kw + fw) * ci * co;
-      for (let o = 0; o < co; o++) for (let i = 0; i < ci; i++) g[k++] = f[base + i * co + o]!;
+      const src = from + (fh * kw + fw) * block;
+      heap.copyWithin(to, src, src + block);
     }
   }
 }
@@ -283,10 +312,9 @@ function writeSubFilter(g: Float32Array, f: Float32Array, ph: AxisPhase, pw: Axi
 function scatterPhase(backend: BackendWasm, phase: Info, dx: Info, rh: number, rw: number, sh: number, sw: number): void {
   const [n, hq, wq, c] = phase.shape as [number, number, number, number];
   const [, h, w] = dx.shape as [number, number, number, number];
-  // Emscripten's live float view of the heap (its type declarations omit it).
-  const heap = (backend.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32;
-  let src = backend.dataIdMap.get(phase.dataId)!.memoryOffset / 4;
-  const dst0 = backend.dataIdMap.get(dx.dataId)!.memoryOffset / 4;
+  const heap = heapF32All(backend);
+  let src = offsetF32(backend, phase);
+  const dst0 = offsetF32(backend, dx);
   const step = sw * c;
   for (let b = 0; b < n; b++) {
     for (let q = 0; q < hq; q++) {
@@ -352,6 +380,86 @@ function batchMatMul({ inputs, attrs, backend }: KernelArgs): Info {
   return out;
 }
 
+/**
+ * Sum / Mean with neighbouring axes merged first (e.g. [B,H,W,C] over [0,1,2] as [B·H·W, C] over 0,
+ * for batch-norm statistics and bias gradients): wasm moves the reduced axes last with a transpose,
+ * and a rank-2 transpose is ~2× faster than a rank-4 one. Same memory, so only the shape changes.
+ */
+function mergedAxesReduction(kernelName: 'Sum' | 'Mean') {
+  return ({ inputs, attrs, backend }: KernelArgs): Info => {
+    const x = inputs.x!;
+    const reduced = new Set(util.parseAxisParam(attrs.axis as number | number[], x.shape));
+    const merged: number[] = [];
+    const mergedAxes: number[] = [];
+    let previous: boolean | undefined;
+    x.shape.forEach((d, i) => {
+      const isReduced = reduced.has(i);
+      if (d === 1 && !isReduced) return; // unit axes change nothing
+      if (isReduced === previous) merged[merged.length - 1]! *= d;
+      else {
+        if (isReduced) mergedAxes.push(merged.length);
+        merged.push(d);
+        previous = isReduced;
+      }
+    });
+    if (merged.length >= x.shape.length || mergedAxes.length === 0) return runStock(kernelName, backend, inputs, attrs);
+    const out = runStock(kernelName, backend, { x: { ...x, shape: merged } }, { axis: mergedAxes, keepDims: false });
+    const shape = x.shape.flatMap((d, i) => (reduced.has(i) ? (attrs.keepDims ? [1] : []) : [d]));
+    return { ...out, shape };
+  };
+}
+
+/**
+ * Tile (also the kernel of tf.broadcastTo) by block copies on the heap: x is written once into the
+ * corner of the output, then, innermost axis first, each filled block is copied after itself until
+ * the axis holds its repetitions (memmove at memory speed; wasm's kernel is a per-element loop).
+ */
+function tile({ inputs, attrs, backend }: KernelArgs): Info {
+  const x = inputs.x!;
+  if (x.dtype === 'string') return runStock('Tile', backend, inputs, attrs);
+  const reps = attrs.reps as number[];
+  const inShape = x.shape;
+  const outShape = inShape.map((d, i) => d * reps[i]!);
+  const out = backend.makeOutput(outShape, x.dtype);
+  if (outShape.some((d) => d === 0)) return out;
+  const rank = inShape.length;
+  const outStrides = outShape.map((_, i) => outShape.slice(i + 1).reduce((p, q) => p * q, 1));
+  const mem = backend.wasm as unknown as { HEAPU8: Uint8Array; HEAP32: Int32Array };
+  // Element-wise view of the heap: 4-byte dtypes move as int32 (bit-exact for float32 too), bool as bytes.
+  const heap = x.dtype === 'bool' ? mem.HEAPU8 : mem.HEAP32;
+  const unit = x.dtype === 'bool' ? 1 : 4;
+  const src0 = backend.dataIdMap.get(x.dataId)!.memoryOffset / unit;
+  const dst0 = backend.dataIdMap.get(out.dataId)!.memoryOffset / unit;
+  // Output offsets of the corner block's positions along the axes before `axis`.
+  const cornerOffsets = (axis: number): number[] => {
+    let offsets = [0];
+    for (let k = 0; k < axis; k++) {
+      const next: number[] = [];
+      for (const o of offsets) for (let i = 0; i < inShape[k]!; i++) next.push(o + i * outStrides[k]!);
+      offsets = next;
+    }
+    return offsets;
+  };
+  const row = inShape[rank - 1]!;
+  let src = src0;
+  for (const o of cornerOffsets(rank - 1)) {
+    heap.copyWithin(dst0 + o, src, src + row);
+    src += row;
+  }
+  for (let axis = rank - 1; axis >= 0; axis--) {
+    if (reps[axis] === 1) continue;
+    const block = inShape[axis]! * outStrides[axis]!;
+    const total = block * reps[axis]!;
+    for (const o of cornerOffsets(axis)) {
+      const base = dst0 + o;
+      for (let filled = block; filled < total; filled *= 2) {
+        heap.copyWithin(base + filled, base, base + Math.min(filled, total - filled));
+      }
+    }
+  }
+  return out;
+}
+
 function replaceWasmKernel(kernelName: string, kernelFunc: (args: KernelArgs) => Info): void {
   const existing = tf.getKernel(kernelName, 'wasm');
   if (existing) {
@@ -377,6 +485,9 @@ export function registerWasmTrainingKernels(): void {
   replaceWasmKernel('Conv2DBackpropFilter', conv2DBackpropFilter);
   replaceWasmKernel('Conv2DBackpropInput', conv2DBackpropInput);
   replaceWasmKernel('BatchMatMul', batchMatMul);
+  replaceWasmKernel('Sum', mergedAxesReduction('Sum'));
+  replaceWasmKernel('Mean', mergedAxesReduction('Mean'));
+  replaceWasmKernel('Tile', tile);
   replaceWasmKernel('Identity', identity);
   replaceWasmKernel('Cast', cast);
 }

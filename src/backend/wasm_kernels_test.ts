@@ -139,7 +139,7 @@ test('BatchMatMul with transposeA / transposeB matches cpu, including unit and b
     assert.deepEqual(y1.shape, [2, 1]);
     assert.deepEqual(y2.shape, [2, 6]);
     const wv = w.dataSync();
-    const sum = wv.reduce((p, q) => p + q, 0);
+    const sum = Array.from(wv).reduce((p, q) => p + q, 0);
     assert.ok(Math.abs(y1.dataSync()[0]! - sum) < 1e-5);
     assert.ok(relErr(y2.dataSync().slice(0, 6), wv) < 1e-6);
   });
@@ -170,6 +170,9 @@ test('kernels free every intermediate wasm buffer', () => {
     tf.conv2dTranspose(y, f1, [2, 9, 9, 2], 2, 'same').dataSync();
     tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, [2, 3], 'valid')))([x, f]);
     tf.matMul(tf.ones([3, 4]), tf.ones([5, 4]), false, true).dataSync();
+    tf.sum(tf.mean(x, [0, 1, 2]), 0).dataSync();
+    tf.tile(f1, [1, 2, 1, 2]).dataSync();
+    tf.cast(tf.clone(x), 'bool').dataSync();
   });
   run();
   const tensors = tf.memory().numTensors;
@@ -177,4 +180,48 @@ test('kernels free every intermediate wasm buffer', () => {
   for (let i = 0; i < 3; i++) run();
   assert.equal(tf.memory().numTensors, tensors, 'tensor count grew');
   assert.equal(wasm.numDataIds(), buffers, 'wasm buffer count grew');
+});
+
+test('Sum and Mean over merged axes match cpu (leading, trailing, mixed, keepDims, unit axes)', () => {
+  const cases: [number[], number[]][] = [
+    [[4, 5, 6, 3], [0, 1, 2]],
+    [[4, 5, 6, 3], [1, 2]],
+    [[4, 5, 6, 3], [0, 2]],
+    [[4, 1, 6, 3], [0, 2]],
+    [[4, 5, 1, 3], [3]],
+    [[2, 3, 4, 5], [0, 1, 2, 3]],
+    [[7, 9], [0]],
+  ];
+  for (const [shape, axis] of cases) {
+    for (const kernel of ['Sum', 'Mean']) {
+      for (const keepDims of [false, true]) {
+        compareKernel(kernel, { x: [random(shape), shape] }, { axis, keepDims }, `${kernel} [${shape}] axes [${axis}] keepDims=${keepDims}`);
+      }
+    }
+  }
+  tf.tidy(() => {
+    const ints = tf.tensor([1, 2, 3, 4, 5, 6], [3, 1, 2], 'int32');
+    const total = tf.sum(ints, [0, 1]);
+    assert.equal(total.dtype, 'int32');
+    assert.deepEqual(Array.from(total.dataSync()), [9, 12]);
+  });
+});
+
+test('Tile (and broadcastTo) matches cpu for float32, int32 and bool', () => {
+  const cases: [number[], number[]][] = [
+    [[5], [3]], [[2, 3], [3, 2]], [[1, 1, 1, 4], [3, 5, 6, 1]], [[3, 4, 5, 1], [1, 1, 1, 3]],
+    [[2, 1, 3], [2, 4, 1]], [[2, 3, 2, 2, 3], [2, 1, 3, 1, 2]], [[3, 2], [1, 1]],
+  ];
+  for (const [shape, reps] of cases) {
+    compareKernel('Tile', { x: [random(shape), shape] }, { reps }, `tile [${shape}] × [${reps}]`);
+  }
+  tf.tidy(() => {
+    const ints = tf.tile(tf.tensor([1, -2, 3], [3, 1], 'int32'), [2, 2]);
+    assert.equal(ints.dtype, 'int32');
+    assert.deepEqual(Array.from(ints.dataSync()), [1, 1, -2, -2, 3, 3, 1, 1, -2, -2, 3, 3]);
+    const bools = tf.tile(tf.tensor([true, false], [2], 'bool'), [3]);
+    assert.deepEqual(Array.from(bools.dataSync()), [1, 0, 1, 0, 1, 0]);
+    const broadcast = tf.broadcastTo(tf.tensor([1, 2], [1, 2]), [3, 2]);
+    assert.deepEqual(Array.from(broadcast.dataSync()), [1, 2, 1, 2, 1, 2]);
+  });
 });

@@ -27,7 +27,7 @@ function backendArg(v: string): string {
 }
 
 export async function setupBackend(name: string | undefined, threads?: number): Promise<string> {
-  return initBackend((name ?? 'auto') as BackendName, { threads });
+  return initBackend((name ?? 'auto') as BackendName, { threads, quiet: true });
 }
 
 function timestamp(): string {
@@ -50,10 +50,11 @@ export function buildProgram(): Command {
     .option('--steps <n>', 'number of training steps', intArg('--steps', 1))
     .option('--seed <s>', 'random seed', intArg('--seed', 0))
     .option('--batch-size <n>', 'batch size', intArg('--batch-size', 1))
+    .option('--data-dir <dir>', 'dataset folder (CIFAR-10 batches, Fashion-MNIST idx files, an image folder)')
     .option('--backend <name>', `tensor engine: ${BACKENDS.join(', ')}`, backendArg, 'auto')
     .option('--threads <n>', 'threads for native kernels (default: all cores)', intArg('--threads', 1))
     .option('--resume', 'continue the run in --out from its last checkpoint')
-    .action(async (preset: string, o: { out?: string; steps?: number; seed?: number; batchSize?: number; backend: string; threads?: number; resume?: boolean }) => {
+    .action(async (preset: string, o: { out?: string; steps?: number; seed?: number; batchSize?: number; dataDir?: string; backend: string; threads?: number; resume?: boolean }) => {
       if (o.resume && !o.out) throw new UsageError('--resume needs --out <run folder>');
       const overrides: Record<string, unknown> = {};
       if (o.seed !== undefined) overrides.seed = o.seed;
@@ -61,13 +62,14 @@ export function buildProgram(): Command {
       if (o.steps !== undefined) train.steps = o.steps;
       if (o.batchSize !== undefined) train.batchSize = o.batchSize;
       if (Object.keys(train).length) overrides.train = train;
+      if (o.dataDir !== undefined) overrides.data = { dir: path.resolve(o.dataDir) };
       const cfg = loadConfig(preset, overrides);
       const backend = await setupBackend(o.backend, o.threads);
       const presetName = path.basename(preset).replace(/\.ya?ml$/, '');
       const out = o.out ?? path.join('runs', `${presetName}-s${cfg.seed}-${timestamp()}`);
       process.stderr.write(`gantry: training ${presetName} on ${backend} → ${out}\n`);
       const { trainRun } = await import('../train/run.ts');
-      const res = await trainRun({ config: cfg, preset: presetName, outDir: out, resume: o.resume, progress: createProgress(), backend });
+      const res = await trainRun({ config: cfg, preset: presetName, outDir: out, resume: o.resume, steps: o.steps, progress: createProgress(), backend });
       const summary = { run: out, step: res.status.step, ...(res.finalEval ?? {}) };
       process.stdout.write(JSON.stringify(summary) + '\n');
     });

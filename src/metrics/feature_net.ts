@@ -26,6 +26,8 @@ export const FEATURE_DATASETS: readonly FeatureDataset[] = ['mnist', 'fashion-mn
 export interface FeatureNet {
   /** Short protocol name used in metric keys, e.g. 'mnistnet'. */
   readonly name: string;
+  /** Identifies these exact weights (cache entry or model path), for caching reference features. */
+  readonly key: string;
   /** Accuracy on the dataset's test split (NaN when unknown, e.g. external models). */
   readonly testAccuracy: number;
   /** Input shape [H, W, C] the caller's images must have. */
@@ -144,10 +146,14 @@ class TrainedFeatureNet implements FeatureNet {
   readonly inputShape: [number, number, number];
   testAccuracy = NaN;
 
+  key = '';
+
   constructor(
     readonly name: string,
     readonly trunk: Network,
     readonly head: Network,
+    /** Variable-name prefix unique to this instance (TF.js variable names must be unique). */
+    readonly prefix: string,
   ) {
     this.inputShape = trunk.spec.inputShape as [number, number, number];
   }
@@ -170,6 +176,11 @@ class TrainedFeatureNet implements FeatureNet {
     return [...this.trunk.variables(), ...this.head.variables()];
   }
 
+  /** Variables keyed by names without the instance prefix, as stored in the cache. */
+  namedVariables(): [string, tf.Variable][] {
+    return this.variables().map((v) => [this.name + v.name.slice(this.prefix.length), v]);
+  }
+
   dispose(): void {
     this.trunk.dispose();
     this.head.dispose();
@@ -184,11 +195,14 @@ function checkInput(net: FeatureNet, x: tf.Tensor): void {
   }
 }
 
+let instances = 0;
+
 function buildNet(arch: Architecture, seed: number): TrainedFeatureNet {
   const rng = new Rng(seed);
-  const trunk = new Network(`${arch.name}/trunk`, arch.trunk, rng.fork('trunk'));
-  const head = new Network(`${arch.name}/head`, { inputShape: trunk.outputShape, layers: [{ type: 'dense', units: arch.classes }] }, rng.fork('head'));
-  return new TrainedFeatureNet(arch.name, trunk, head);
+  const prefix = `${arch.name}#${++instances}`;
+  const trunk = new Network(`${prefix}/trunk`, arch.trunk, rng.fork('trunk'));
+  const head = new Network(`${prefix}/head`, { inputShape: trunk.outputShape, layers: [{ type: 'dense', units: arch.classes }] }, rng.fork('head'));
+  return new TrainedFeatureNet(arch.name, trunk, head, prefix);
 }
 
 /**
@@ -199,23 +213,26 @@ export async function getFeatureNet(dataset: FeatureDataset, opts: FeatureNetOpt
   checkDataset(dataset);
   const arch = ARCHITECTURES[dataset]();
   const seed = opts.seed ?? 0;
-  const epochs = opts.epochs ?? arch.epochs;
+  if (opts.epochs !== undefined && !(Number.isInteger(opts.epochs) && opts.epochs >= 1)) {
+    throw new Error(`feature net epochs must be a positive integer, got ${opts.epochs}`);
+  }
+  const epochsLabel = opts.epochs ?? (typeof arch.epochs === 'number' ? arch.epochs : 'auto');
   const dataKey = [
     opts.trainLimit !== undefined ? `n${opts.trainLimit}` : '',
     opts.testLimit !== undefined ? `t${opts.testLimit}` : '',
     opts.dataDir ? `d${shortHash(path.resolve(opts.dataDir))}` : '',
   ].filter(Boolean);
-  const key = [arch.name, dataset, shortHash(JSON.stringify(arch.trunk)), `seed${seed}`, `ep${epochs}`, ...dataKey].join('-');
+  const key = [arch.name, dataset, shortHash(JSON.stringify(arch.trunk)), `seed${seed}`, `ep${epochsLabel}`, ...dataKey].join('-');
   const dir = path.join(opts.cacheDir ?? cacheRoot(), 'feature-nets', key);
   const net = buildNet(arch, seed);
+  net.key = key;
   try {
     if (!opts.retrain && findCheckpoint(dir)) {
       net.testAccuracy = restoreWeights(net, dir).test_accuracy;
       return net;
     }
-    const info = await trainFeatureNet(net, arch, dataset, { ...opts, seed, epochs });
-    const tensors = Object.fromEntries(net.variables().map((v) => [v.name, v as tf.Tensor]));
-    await saveCheckpoint(dir, info.epochs, tensors, { ...info });
+    const info = await trainFeatureNet(net, arch, dataset, { ...opts, seed });
+    await saveCheckpoint(dir, info.epochs, Object.fromEntries(net.namedVariables()), { ...info });
     opts.log?.(`${arch.name}: cached in ${dir}`);
     return net;
   } catch (e) {
@@ -224,15 +241,22 @@ export async function getFeatureNet(dataset: FeatureDataset, opts: FeatureNetOpt
   }
 }
 
+/** Training record of a cached net, or null when none is cached for these options. */
+export function cachedFeatureNetInfo(dir: string): FeatureNetInfo | null {
+  const found = findCheckpoint(dir);
+  if (!found) return null;
+  return (JSON.parse(fs.readFileSync(path.join(found, 'state.json'), 'utf8')) as { extra: FeatureNetInfo }).extra;
+}
+
 /** Loads cached weights into `net`, checking that every variable is present with its shape. */
 function restoreWeights(net: TrainedFeatureNet, dir: string): FeatureNetInfo {
   const { meta, tensors } = loadCheckpoint(dir);
   try {
-    for (const v of net.variables()) {
-      const t = tensors[v.name];
-      if (!t) throw new Error(`cached feature net ${dir}: variable ${v.name} is missing (delete the folder to retrain)`);
+    for (const [name, v] of net.namedVariables()) {
+      const t = tensors[name];
+      if (!t) throw new Error(`cached feature net ${dir}: variable ${name} is missing (delete the folder to retrain)`);
       if (!tf.util.arraysEqual(t.shape, v.shape)) {
-        throw new Error(`cached feature net ${dir}: ${v.name} has shape [${t.shape}], expected [${v.shape}] (delete the folder to retrain)`);
+        throw new Error(`cached feature net ${dir}: ${name} has shape [${t.shape}], expected [${v.shape}] (delete the folder to retrain)`);
       }
       v.assign(t);
     }
@@ -253,11 +277,12 @@ async function trainFeatureNet(
   net: TrainedFeatureNet,
   arch: Architecture,
   dataset: FeatureDataset,
-  opts: FeatureNetOptions & { seed: number; epochs: number },
+  opts: FeatureNetOptions & { seed: number },
 ): Promise<FeatureNetInfo> {
   await ensureTrainingKernels();
   const train = await loadSplit(dataset, 'train', opts.dataDir, opts.trainLimit);
   const test = await loadSplit(dataset, 'test', opts.dataDir, opts.testLimit);
+  const epochs = opts.epochs ?? (typeof arch.epochs === 'number' ? arch.epochs : arch.epochs(train.count));
   const expected = arch.trunk.inputShape;
   if (!train.shape.every((d, i) => d === expected[i])) {
     throw new Error(`${dataset}: images are [${train.shape}], the ${arch.name} architecture expects [${expected}]`);
@@ -272,8 +297,8 @@ async function trainFeatureNet(
   const xBuf = new Float32Array(batchSize * per);
   const yBuf = new Int32Array(batchSize);
   try {
-    for (let epoch = 0; epoch < opts.epochs; epoch++) {
-      if (epoch === opts.epochs - 1 && epoch > 0) {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      if (epoch === epochs - 1 && epoch > 0) {
         // The last epoch runs at a tenth of the learning rate (Adam moments carried over).
         const decayed = createOptimizer({ type: 'adam', lr: arch.lr / 10 });
         decayed.setState(optimizer.getState());
@@ -298,7 +323,7 @@ async function trainFeatureNet(
       }
       const meanLoss = (await lossSum.data())[0]! / stepsPerEpoch;
       lossSum.dispose();
-      opts.log?.(`${arch.name}: epoch ${epoch + 1}/${opts.epochs} loss ${meanLoss.toFixed(4)} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      opts.log?.(`${arch.name}: epoch ${epoch + 1}/${epochs} loss ${meanLoss.toFixed(4)} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
     }
   } finally {
     optimizer.dispose();
@@ -313,7 +338,7 @@ async function trainFeatureNet(
     architecture: arch.name,
     dataset,
     seed: opts.seed,
-    epochs: opts.epochs,
+    epochs,
     train_count: train.count,
     test_count: test.count,
     test_accuracy: net.testAccuracy,
@@ -409,7 +434,7 @@ export function fileIOHandler(modelJsonPath: string): tf.io.IOHandler {
       try {
         json = JSON.parse(fs.readFileSync(modelJsonPath, 'utf8')) as tf.io.ModelJSON;
       } catch (e) {
-        throw new Error(`${modelJsonPath}: not valid JSON (${(e as Error).message})`);
+        throw new Error(`${modelJsonPath}: not valid JSON (${(e as Error).message})`, { cause: e });
       }
       if (!json.modelTopology) throw new Error(`${modelJsonPath}: no 'modelTopology' field; expected a TF.js layers model.json`);
       const manifest = json.weightsManifest ?? [];
@@ -476,6 +501,7 @@ export async function loadExternalFeatureNet(
   const run = (x: tf.Tensor4D) => both.predict(prepare(x)) as tf.Tensor[];
   return {
     name,
+    key: `${path.resolve(modelJsonPath)}#${layerName}@${h}x${w}`,
     testAccuracy: NaN,
     // Any spatial size and channel count is accepted: inputs are resized to the model's.
     inputShape: [h, w, channels],

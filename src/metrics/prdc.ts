@@ -63,9 +63,11 @@ export function manifoldMetrics(real: Float32Array, fake: Float32Array, dim: num
     const realDc = dcK > 0 ? realRadii.get(dcK)! : undefined;
     const fakePr = fakeRadii?.get(prK);
 
-    // Per fake sample: min over real i of (d²(i, j) − r²_i) (≤ 0 means inside some real ball) and
-    // the number of real balls holding it. Per real sample: inside a fake ball; holds some fake.
-    const fakeMinMargin = new Float32Array(nFake).fill(Infinity);
+    // Per fake sample: how many real balls hold it (k_pr balls, closed; k_dc balls, open). Per real
+    // sample: inside some fake ball; its ball holds some fake. Reductions over the real axis use a
+    // ones-vector matMul and comparisons use step(): on wasm, broadcast comparisons and leading-axis
+    // reductions are 20–100× slower than these.
+    const fakeInRealBalls = new Float64Array(nFake);
     const fakeBallCount = new Float64Array(nFake);
     let realInFakeBall = 0;
     let realBallCovered = 0;
@@ -76,29 +78,32 @@ export function manifoldMetrics(real: Float32Array, fake: Float32Array, dim: num
         const m = Math.min(rows, nReal - start);
         const parts = tf.tidy(() => {
           const d2 = realSet.dist2To(start, m, fakeSet);
+          const ones = tf.ones([1, m]);
           const out: Record<string, tf.Tensor> = {};
           if (realPr && fakeRadiiT) {
             const r2 = tf.tensor2d(realPr.subarray(start, start + m), [m, 1]);
-            out.margin = tf.min(tf.sub(d2, r2), 0);
-            out.recall = tf.min(tf.sub(d2, fakeRadiiT), 1);
+            // [d² <= r²] = 1 − step(d² − r²); count the balls that hold each fake.
+            out.outside = tf.matMul(ones, tf.step(tf.sub(d2, r2)));
+            out.recallMargin = tf.min(tf.sub(d2, fakeRadiiT), 1);
           }
           if (realDc) {
             const r2 = tf.tensor2d(realDc.subarray(start, start + m), [m, 1]);
-            const inside = tf.less(d2, r2);
-            out.count = tf.sum(tf.cast(inside, 'float32'), 0);
-            out.covered = tf.any(inside, 1);
+            // [d² < r²] = step(r² − d²).
+            out.count = tf.matMul(ones, tf.step(tf.sub(r2, d2)));
+            out.nearestFake = tf.min(d2, 1);
           }
           return out;
         });
-        if (parts.margin) {
-          const margin = parts.margin.dataSync();
-          for (let j = 0; j < nFake; j++) if (margin[j]! < fakeMinMargin[j]!) fakeMinMargin[j] = margin[j]!;
-          for (const v of parts.recall!.dataSync()) if (v <= 0) realInFakeBall++;
+        if (parts.outside) {
+          const outside = parts.outside.dataSync();
+          for (let j = 0; j < nFake; j++) fakeInRealBalls[j]! += m - outside[j]!;
+          for (const v of parts.recallMargin!.dataSync()) if (v <= 0) realInFakeBall++;
         }
         if (parts.count) {
           const count = parts.count.dataSync();
           for (let j = 0; j < nFake; j++) fakeBallCount[j]! += count[j]!;
-          for (const v of parts.covered!.dataSync()) if (v) realBallCovered++;
+          const nearest = parts.nearestFake!.dataSync();
+          for (let i = 0; i < m; i++) if (nearest[i]! < realDc![start + i]!) realBallCovered++;
         }
         tf.dispose(Object.values(parts));
       }
@@ -107,7 +112,7 @@ export function manifoldMetrics(real: Float32Array, fake: Float32Array, dim: num
     }
     const result: ManifoldResult = {};
     if (prK > 0) {
-      result.precision = fakeMinMargin.reduce((n, v) => n + (v <= 0 ? 1 : 0), 0) / nFake;
+      result.precision = fakeInRealBalls.reduce((n, v) => n + (v > 0 ? 1 : 0), 0) / nFake;
       result.recall = realInFakeBall / nReal;
     }
     if (dcK > 0) {
@@ -121,30 +126,35 @@ export function manifoldMetrics(real: Float32Array, fake: Float32Array, dim: num
   }
 }
 
-/** A feature matrix on the backend with its transpose and squared row norms, for chunked distances. */
+/**
+ * A feature matrix on the backend, stored twice in augmented form so that one matMul gives squared
+ * distances: [−2x, ‖x‖², 1] · [y, 1, ‖y‖²]ᵀ = ‖x‖² + ‖y‖² − 2 x·y.
+ */
 class FeatureSet {
-  readonly x: tf.Tensor2D;
-  readonly xT: tf.Tensor2D;
-  readonly norms: tf.Tensor2D;
+  /** Rows [−2x, ‖x‖², 1], [n, dim + 2]. */
+  readonly left: tf.Tensor2D;
+  /** Columns [y, 1, ‖y‖²]ᵀ, [dim + 2, n] (transposed once: matMul with transposeB is slow on wasm). */
+  readonly rightT: tf.Tensor2D;
 
   constructor(data: Float32Array, readonly n: number, dim: number) {
-    this.x = tf.tensor2d(data, [n, dim]);
-    this.xT = tf.transpose(this.x);
-    this.norms = tf.tidy(() => tf.reshape(tf.sum(tf.square(this.x), 1), [1, n]));
-  }
-
-  /** Squared distances [m, other.n] from rows start..start+m of this set to every row of other. */
-  dist2To(start: number, m: number, other: FeatureSet): tf.Tensor2D {
-    return tf.tidy(() => {
-      const rows = tf.slice(this.x, [start, 0], [m, -1]);
-      const rowNorms = tf.reshape(tf.slice(this.norms, [0, start], [1, m]), [m, 1]);
-      const cross = tf.matMul(rows, other.xT);
-      return tf.relu(tf.sub(tf.add(rowNorms, other.norms), tf.mul(cross, 2)));
+    [this.left, this.rightT] = tf.tidy((): [tf.Tensor2D, tf.Tensor2D] => {
+      const x = tf.tensor2d(data, [n, dim]);
+      const norms = tf.sum(tf.square(x), 1, true);
+      const ones = tf.ones([n, 1]);
+      return [tf.concat([tf.mul(x, -2), norms, ones], 1) as tf.Tensor2D, tf.transpose(tf.concat([x, ones, norms], 1)) as tf.Tensor2D];
     });
   }
 
+  /**
+   * Squared distances [m, other.n] from rows start..start+m of this set to every row of other. Rounding
+   * can leave them slightly negative for (near-)identical points; callers compare them with radii.
+   */
+  dist2To(start: number, m: number, other: FeatureSet): tf.Tensor2D {
+    return tf.tidy(() => tf.matMul(tf.slice(this.left, [start, 0], [m, -1]), other.rightT));
+  }
+
   dispose(): void {
-    tf.dispose([this.x, this.xT, this.norms]);
+    tf.dispose([this.left, this.rightT]);
   }
 }
 
@@ -163,7 +173,7 @@ function kthNeighbourDist2(set: FeatureSet, ks: number[], blockEntries: number):
     nearest.dispose();
     for (const k of ks) {
       const radii = out.get(k)!;
-      for (let i = 0; i < m; i++) radii[start + i] = values[i * (maxK + 1) + k]!;
+      for (let i = 0; i < m; i++) radii[start + i] = Math.max(values[i * (maxK + 1) + k]!, 0);
     }
   }
   return out;

@@ -11,8 +11,13 @@ export class Ema {
     }
   }
 
-  /** Moves each target variable toward the source variable at the same index. */
-  update(target: tf.Variable[], source: tf.Variable[]): void {
+  /**
+   * Moves each target variable toward the source variable at the same index. `step` (0-based count of
+   * updates so far) ramps the decay up as min(decay, (1 + step) / (10 + step)), so an early average is
+   * not dominated by the random initial weights.
+   */
+  update(target: tf.Variable[], source: tf.Variable[], step?: number): void {
+    const d = step === undefined ? this.decay : Math.min(this.decay, (1 + step) / (10 + step));
     if (target.length !== source.length) {
       throw new Error(`Ema.update: got ${target.length} target variables but ${source.length} source variables`);
     }
@@ -25,8 +30,8 @@ export class Ema {
       }
     });
     tf.tidy(() => {
-      const decay = tf.scalar(this.decay);
-      const oneMinusDecay = tf.scalar(1 - this.decay);
+      const decay = tf.scalar(d);
+      const oneMinusDecay = tf.scalar(1 - d);
       target.forEach((t, i) => t.assign(tf.add(tf.mul(t, decay), tf.mul(source[i], oneMinusDecay))));
     });
   }

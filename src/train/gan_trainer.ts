@@ -168,7 +168,7 @@ export class GanTrainer {
       }, this.G.trainable);
       this.optG.apply(this.G.trainable, this.G.trainable.map((v) => grads[v.name]!));
       if (this.Gema && this.ema) {
-        this.ema.update(this.Gema.trainable, this.G.trainable);
+        this.ema.update(this.Gema.trainable, this.G.trainable, this.step);
         // Batch-norm statistics are not averaged: G_ema follows G's running statistics.
         this.Gema.state.forEach((v, i) => v.assign(this.G.state[i]!));
       }

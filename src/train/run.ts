@@ -10,6 +10,7 @@ import YAML from 'yaml';
 import { configToYaml, validateConfig, type GanConfig } from '../core/config.ts';
 import { encodeImageGrid, encodeScatter } from '../core/images.ts';
 import { Rng } from '../core/rng.ts';
+import type { DataSource } from '../data/dataset.ts';
 import { openDataSource } from '../data/registry.ts';
 import { TOY_MIXTURES } from '../data/toy.ts';
 import { modeCoverage } from '../metrics/mode_coverage.ts';
@@ -34,6 +35,10 @@ export interface TrainRunOptions {
   resume?: boolean;
   progress?: ProgressReporter;
   backend?: string;
+  /** Raise or lower the step budget of a resumed run (the saved config's budget otherwise). */
+  steps?: number;
+  /** Train on this source instead of opening `config.data` (custom data from library code). */
+  dataSource?: DataSource;
 }
 
 export interface RunStatus {
@@ -120,8 +125,8 @@ export async function trainRun(opts: TrainRunOptions): Promise<{ status: RunStat
     const cfgFile = path.join(outDir, 'config.yaml');
     if (!fs.existsSync(cfgFile)) throw new Error(`cannot resume: ${cfgFile} not found (is ${outDir} a run folder?)`);
     const saved = validateConfig(YAML.parse(fs.readFileSync(cfgFile, 'utf8')), cfgFile);
-    // A resumed run keeps its saved config; only the step budget may be raised.
-    cfg = { ...saved, train: { ...saved.train, steps: Math.max(saved.train.steps, opts.config.train.steps) } };
+    // A resumed run keeps its saved config; only the step budget may change.
+    cfg = { ...saved, train: { ...saved.train, steps: opts.steps ?? saved.train.steps } };
     if (!findCheckpoint(ckptDir)) throw new Error(`cannot resume: no checkpoint in ${ckptDir}`);
   } else if (findCheckpoint(ckptDir)) {
     throw new Error(`${outDir} already holds a run with a checkpoint; pass --resume to continue it or choose another --out`);
@@ -129,7 +134,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<{ status: RunStat
   fs.mkdirSync(outDir, { recursive: true });
   writeFileAtomic(path.join(outDir, 'config.yaml'), configToYaml(cfg));
 
-  const data = await openDataSource(cfg.data, cfg.seed);
+  const data = opts.dataSource ?? (await openDataSource(cfg.data, cfg.seed));
   const trainer = new GanTrainer(cfg, data);
   const metricsFile = path.join(outDir, 'metrics.jsonl');
   let lastGoodStep = 0;

@@ -40,7 +40,7 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], opts: Cha
   ctx.clearRect(0, 0, cssW, cssH);
   ctx.font = '11px system-ui, sans-serif';
 
-  const pad = { l: 48, r: 10, t: opts.title ? 22 : 8, b: 24 };
+  const pad = { l: 48, r: 10, t: 22, b: 24 };
   const w = cssW - pad.l - pad.r;
   const h = cssH - pad.t - pad.b;
   if (opts.title) {
@@ -91,7 +91,12 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], opts: Cha
     ctx.stroke();
     ctx.fillText(formatTick(t), 4, py(t) + 4);
   }
-  for (const t of niceTicks(x0, x1, 5)) ctx.fillText(formatTick(t), px(t) - 10, pad.t + h + 16);
+  const labelW = opts.xLabel ? ctx.measureText(opts.xLabel).width + 16 : 0;
+  for (const t of niceTicks(x0, x1, 5)) {
+    const text = formatTick(t);
+    // Ticks under the axis label are left out rather than drawn over it.
+    if (px(t) + ctx.measureText(text).width / 2 < pad.l + w - labelW) ctx.fillText(text, px(t) - ctx.measureText(text).width / 2, pad.t + h + 16);
+  }
   if (opts.xLabel) ctx.fillText(opts.xLabel, pad.l + w - ctx.measureText(opts.xLabel).width, pad.t + h + 16);
 
   ctx.save();
@@ -117,12 +122,13 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], opts: Cha
   }
   ctx.restore();
 
-  let lx = pad.l + 8;
+  // The legend sits on the title row, clear of the plot.
+  let lx = pad.l + (opts.title ? ctx.measureText(opts.title).width + 16 : 0);
   for (const s of series) {
     ctx.fillStyle = s.color;
-    ctx.fillRect(lx, pad.t + 4, 10, 3);
+    ctx.fillRect(lx, 9, 10, 3);
     ctx.fillStyle = '#333';
-    ctx.fillText(s.name, lx + 14, pad.t + 9);
+    ctx.fillText(s.name, lx + 14, 14);
     lx += 24 + ctx.measureText(s.name).width;
   }
 }

@@ -5,7 +5,7 @@ import { renderGenerate } from './pages/generate.ts';
 import { renderPlayground } from './pages/playground.ts';
 import { renderRun } from './pages/run.ts';
 import { renderRuns } from './pages/runs.ts';
-import { initBackend } from './tf_setup.ts';
+import { BACKEND_ORDER, onBackendChange, SMALL_MODEL_ORDER, useBackend } from './tf_setup.ts';
 
 const app = document.getElementById('app')!;
 const backendEl = document.getElementById('backend-name')!;
@@ -31,25 +31,23 @@ async function route(): Promise<void> {
   }
   // Pages that run TF.js wait for the backend.
   if ((parts[0] === 'runs' && parts.length === 3 && parts[2] === 'generate') || (parts[0] === 'playground' && parts.length === 1)) {
+    const playground = parts[0] === 'playground';
     try {
-      await initBackend();
+      await useBackend(playground ? SMALL_MODEL_ORDER : BACKEND_ORDER);
     } catch (err) {
       page.append(errorBox((err as Error).message));
       return;
     }
     if (!page.isConnected) return; // the route changed while the backend started
-    cleanup = parts[0] === 'playground' ? renderPlayground(page, params) : renderGenerate(page, parts[1]!);
+    cleanup = playground ? renderPlayground(page, params) : renderGenerate(page, parts[1]!);
     return;
   }
   page.append(errorBox(`No page at #${path}`));
 }
 
+onBackendChange((name) => {
+  backendEl.textContent = `TF.js backend: ${name}`;
+  backendEl.dataset.backend = name;
+});
 window.addEventListener('hashchange', () => void route());
 void route();
-void initBackend().then(
-  (name) => {
-    backendEl.textContent = `TF.js backend: ${name}`;
-    backendEl.dataset.backend = name;
-  },
-  () => (backendEl.textContent = 'no TF.js backend'),
-);

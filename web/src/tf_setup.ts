@@ -1,7 +1,8 @@
 /**
- * Picks the TF.js backend for the page: WebGL when the browser gives a context, else WebAssembly
- * (SIMD build, single thread), else plain JS. `?backend=wasm` (or cpu, webgl) in the page URL asks for
- * one first.
+ * Picks the TF.js backend for a page. Generating images prefers WebGL (convolutions on the GPU), then
+ * WebAssembly (SIMD build, single thread), then plain JS; the playground's tiny MLPs are bound by
+ * per-op overhead, where WebAssembly beats WebGL, so it asks for wasm first. `?backend=wasm` (or cpu,
+ * webgl) in the page URL overrides both.
  */
 import * as tf from '@tensorflow/tfjs-core';
 // The playground trains in the page; tfjs-core registers no gradient functions on its own.
@@ -14,37 +15,58 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 
 export const BACKEND_ORDER = ['webgl', 'wasm', 'cpu'] as const;
+export const SMALL_MODEL_ORDER = ['wasm', 'cpu', 'webgl'] as const;
+type BackendName = (typeof BACKEND_ORDER)[number];
 
-let ready: Promise<string> | null = null;
+let wasmPathsSet = false;
+let pending: Promise<string> = Promise.resolve('');
+const listeners: Array<(name: string) => void> = [];
 
-function requestedBackend(): string | null {
-  const fromUrl = new URLSearchParams(location.search).get('backend');
-  return fromUrl && (BACKEND_ORDER as readonly string[]).includes(fromUrl) ? fromUrl : null;
+/** Called with the backend's name whenever a page switches backend. */
+export function onBackendChange(fn: (name: string) => void): void {
+  listeners.push(fn);
 }
 
-/** Initializes the best available backend once; resolves to its name. */
-export function initBackend(): Promise<string> {
-  ready ??= (async () => {
+function requestedBackend(): BackendName | null {
+  const fromUrl = new URLSearchParams(location.search).get('backend');
+  return fromUrl && (BACKEND_ORDER as readonly string[]).includes(fromUrl) ? (fromUrl as BackendName) : null;
+}
+
+/** Switches to the first backend of `preferred` that starts (the URL's choice first); resolves to its name. */
+export function useBackend(preferred: readonly BackendName[] = BACKEND_ORDER): Promise<string> {
+  // One switch at a time; a failed switch does not block the next.
+  pending = pending.catch(() => '').then(() => switchBackend(preferred));
+  return pending;
+}
+
+async function switchBackend(preferred: readonly BackendName[]): Promise<string> {
+  if (!wasmPathsSet) {
+    wasmPathsSet = true;
     setWasmPaths({
       'tfjs-backend-wasm.wasm': wasmPlainUrl,
       'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
       'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
     });
-    const wanted = requestedBackend();
-    const order = wanted ? [wanted, ...BACKEND_ORDER.filter((b) => b !== wanted)] : [...BACKEND_ORDER];
-    for (const name of order) {
-      try {
-        if (await tf.setBackend(name)) {
-          await tf.ready();
-          // A tiny op proves the backend really runs (WebGL can hand out a context that fails later).
-          tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync());
-          return name;
-        }
-      } catch (err) {
-        console.warn(`TF.js backend ${name} is unavailable:`, err);
+  }
+  const wanted = requestedBackend();
+  const order = wanted ? [wanted, ...preferred.filter((b) => b !== wanted)] : [...preferred];
+  for (const name of order) {
+    if (tf.getBackend() === name) return announce(name);
+    try {
+      if (await tf.setBackend(name)) {
+        await tf.ready();
+        // A tiny op proves the backend really runs (WebGL can hand out a context that fails later).
+        tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync());
+        return announce(name);
       }
+    } catch (err) {
+      console.warn(`TF.js backend ${name} is unavailable:`, err);
     }
-    throw new Error(`no TF.js backend could start (tried ${order.join(', ')})`);
-  })();
-  return ready;
+  }
+  throw new Error(`no TF.js backend could start (tried ${order.join(', ')})`);
+}
+
+function announce(name: string): string {
+  for (const fn of listeners) fn(name);
+  return name;
 }

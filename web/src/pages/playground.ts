@@ -12,15 +12,16 @@ import { Rng } from '../../../src/core/rng.ts';
 type DataChoice = 'ring8' | 'grid25' | 'draw';
 
 const VIEW = 480;
-const HEATMAP_RES = 48;
+const HEATMAP_RES = 40;
+const HEATMAP_LEVELS = 10;
 const FAKE_POINTS = 1000;
 const REAL_POINTS = 1000;
 const GRID_LINES = 15;
 const GRID_POINTS = 40;
 const LATENT_RANGE = 2.5;
-/** Training time per frame before the view is redrawn. */
-const TRAIN_BUDGET_MS = 60;
-const COVERAGE_EVERY_MS = 500;
+/** Training time between redraws of the view: drawing costs a few forward passes, so not every step. */
+const TRAIN_BUDGET_MS = 200;
+const COVERAGE_EVERY_MS = 1000;
 const DRAW_EXTENT = 3;
 
 function select<T extends string | number>(id: string, options: readonly T[], value: T, label = (v: T) => String(v)): HTMLSelectElement {
@@ -47,9 +48,6 @@ export function renderPlayground(root: HTMLElement, _params: URLSearchParams): (
   const canvas = h('canvas', { id: 'playground-canvas', width: VIEW, height: VIEW, class: 'view2d' });
   const lossCanvas = h('canvas', { id: 'playground-losses', class: 'chart' });
   const coverageCanvas = h('canvas', { id: 'playground-coverage', class: 'chart small' });
-  const heatCanvas = document.createElement('canvas');
-  heatCanvas.width = HEATMAP_RES;
-  heatCanvas.height = HEATMAP_RES;
 
   const dataSel = select<DataChoice>('pg-data', ['ring8', 'grid25', 'draw'], dataChoice, (v) => (v === 'draw' ? 'draw points (click the plot)' : v));
   const lossSel = select<Loss2d>('pg-loss', LOSSES, cfg.loss);
@@ -162,6 +160,10 @@ export function renderPlayground(root: HTMLElement, _params: URLSearchParams): (
     }
   }
 
+  /**
+   * The discriminator's "realness" over the view: evaluated on a coarse grid, interpolated bilinearly to
+   * the canvas, and banded into HEATMAP_LEVELS levels, which reads like a contour map.
+   */
   function drawHeatmap(ctx: CanvasRenderingContext2D, model: Gan2d, e: number): void {
     const out = model.discriminatorGrid(HEATMAP_RES, e);
     const loss = model.cfg.loss;
@@ -175,19 +177,28 @@ export function renderPlayground(root: HTMLElement, _params: URLSearchParams): (
         hi = Math.max(hi, v);
       }
     }
-    const img = new ImageData(HEATMAP_RES, HEATMAP_RES);
-    for (let i = 0; i < out.length; i++) {
-      // "Realness" in [0, 1]: the probability for the logistic loss, the rescaled critic otherwise.
-      let p = loss === 'nonsaturating' ? 1 / (1 + Math.exp(-out[i]!)) : (out[i]! - lo) / (hi - lo || 1);
-      p = Math.min(1, Math.max(0, p));
-      img.data[4 * i] = Math.round(250 - 120 * p);
-      img.data[4 * i + 1] = Math.round(215 + 25 * p);
-      img.data[4 * i + 2] = Math.round(235 - 95 * p);
-      img.data[4 * i + 3] = 255;
+    // Realness in [0, 1]: the probability for the logistic loss, the rescaled critic otherwise.
+    const p = out.map((v) => Math.min(1, Math.max(0, loss === 'nonsaturating' ? 1 / (1 + Math.exp(-v)) : (v - lo) / (hi - lo || 1))));
+    const img = ctx.createImageData(VIEW, VIEW);
+    const at = (r: number, c: number) => p[Math.min(HEATMAP_RES - 1, r) * HEATMAP_RES + Math.min(HEATMAP_RES - 1, c)]!;
+    for (let y = 0; y < VIEW; y++) {
+      const gy = Math.max(0, (y + 0.5) * (HEATMAP_RES / VIEW) - 0.5);
+      const r = Math.floor(gy);
+      const fy = gy - r;
+      for (let x = 0; x < VIEW; x++) {
+        const gx = Math.max(0, (x + 0.5) * (HEATMAP_RES / VIEW) - 0.5);
+        const c = Math.floor(gx);
+        const fx = gx - c;
+        const v = (1 - fy) * ((1 - fx) * at(r, c) + fx * at(r, c + 1)) + fy * ((1 - fx) * at(r + 1, c) + fx * at(r + 1, c + 1));
+        const q = Math.round(v * HEATMAP_LEVELS) / HEATMAP_LEVELS;
+        const o = 4 * (y * VIEW + x);
+        img.data[o] = 250 - 120 * q;
+        img.data[o + 1] = 215 + 25 * q;
+        img.data[o + 2] = 235 - 95 * q;
+        img.data[o + 3] = 255;
+      }
     }
-    heatCanvas.getContext('2d')!.putImageData(img, 0, 0);
-    ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(heatCanvas, 0, 0, VIEW, VIEW);
+    ctx.putImageData(img, 0, 0);
   }
 
   function drawManifold(ctx: CanvasRenderingContext2D, model: Gan2d, e: number): void {

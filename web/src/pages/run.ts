@@ -90,6 +90,7 @@ export function renderRun(root: HTMLElement, name: string): () => void {
       const lossKeys = ['d_loss', 'g_loss'].filter((k) => train.some((m) => typeof m[k] === 'number'));
       const termKeys = numericKeys(train).filter((k) => !lossKeys.includes(k));
       drawChart(lossCanvas, seriesOf(train, lossKeys), { title: 'Losses', xLabel: 'step', robust: true });
+      lossCanvas.dataset.points = String(train.length);
       termsCanvas.hidden = termKeys.length === 0;
       if (termKeys.length) drawChart(termsCanvas, seriesOf(train, termKeys), { title: 'Other terms', xLabel: 'step', robust: true });
       const evalKeys = numericKeys(evals);
@@ -119,7 +120,8 @@ export function renderRun(root: HTMLElement, name: string): () => void {
     );
     renderHeader();
     setLatest();
-    slider.value = String(Math.max(0, samples.length - 1));
+    slider.max = String(Math.max(0, samples.length - 1));
+    slider.value = slider.max; // the newest sample first
     setHistory();
     redraw();
 
@@ -143,7 +145,8 @@ export function renderRun(root: HTMLElement, name: string): () => void {
       if (s.step !== null) {
         const atEnd = Number(slider.value) >= samples.length - 1;
         samples = [...samples, s].sort((a, b) => a.step! - b.step!);
-        if (atEnd) slider.value = String(samples.length - 1);
+        slider.max = String(samples.length - 1);
+        if (atEnd) slider.value = slider.max;
         setHistory();
       }
       setLatest();

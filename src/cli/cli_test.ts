@@ -1,0 +1,144 @@
+/**
+ * End-to-end CLI behaviour: exact resume (also after SIGKILL), NaN handling, sampling formats and clear
+ * errors on bad input. Runs the real `gantry` binary on a tiny 2-D config.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
+import { readNpy } from '../core/npy.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = path.join(root, 'bin', 'gantry.js');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-cli-'));
+
+const TINY = `name: tiny-ring
+description: tiny ring config for tests
+seed: 3
+data: { name: ring8 }
+model:
+  latentDim: 4
+  network: { arch: mlp, hidden: 32, depth: 2 }
+loss: nonsaturating
+train:
+  steps: 200
+  batchSize: 64
+  optimizerG: { type: adam, lr: 0.001 }
+  optimizerD: { type: adam, lr: 0.001 }
+  emaDecay: 0.99
+  logEvery: 50
+  sampleEvery: 100
+  checkpointEvery: 100
+`;
+const cfgFile = path.join(work, 'tiny.yaml');
+fs.writeFileSync(cfgFile, TINY);
+
+function gantry(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, GANTRY_DEBUG: '' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function generatorWeights(run: string): Buffer {
+  const dir = path.join(run, 'checkpoints', 'latest');
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as { step: number; tensors: { name: string; offset: number; length: number }[] };
+  const blob = fs.readFileSync(path.join(dir, 'tensors.bin'));
+  // G, G_ema, optimizer moments: everything that continues into later steps.
+  return Buffer.concat(meta.tensors.filter((t) => /^(G|G_ema|D|optG|optD)\//.test(t.name)).map((t) => blob.subarray(t.offset, t.offset + t.length)));
+}
+
+function checkpointStep(run: string): number {
+  return (JSON.parse(fs.readFileSync(path.join(run, 'checkpoints', 'latest', 'state.json'), 'utf8')) as { step: number }).step;
+}
+
+test('resume is bit-exact: 200 straight == 100 + resume 100 == SIGKILL after the step-100 checkpoint + resume', async () => {
+  const straight = path.join(work, 'straight');
+  assert.equal(gantry(['train', cfgFile, '--out', straight, '--backend', 'wasm']).code, 0);
+  assert.equal(checkpointStep(straight), 200);
+
+  const split = path.join(work, 'split');
+  assert.equal(gantry(['train', cfgFile, '--out', split, '--steps', '100', '--backend', 'wasm']).code, 0);
+  assert.equal(checkpointStep(split), 100);
+  const resumed = gantry(['train', cfgFile, '--out', split, '--resume', '--steps', '200', '--backend', 'wasm']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(checkpointStep(split), 200);
+  assert.ok(generatorWeights(split).equals(generatorWeights(straight)), 'resumed weights differ from the straight run');
+
+  // Killed: a long run is SIGKILLed as soon as its step-100 checkpoint lands, then resumed to 200.
+  const killed = path.join(work, 'killed');
+  const child = spawn(process.execPath, [bin, 'train', cfgFile, '--out', killed, '--steps', '100000', '--backend', 'wasm'], { cwd: work, stdio: 'ignore' });
+  const state = path.join(killed, 'checkpoints', 'latest', 'state.json');
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (fs.existsSync(state)) {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+        resolve();
+      }
+    }, 5);
+    child.on('exit', () => reject(new Error('training exited before its first checkpoint')));
+  });
+  await new Promise((r) => child.once('exit', r));
+  assert.equal(checkpointStep(killed), 100);
+  const r2 = gantry(['train', cfgFile, '--out', killed, '--resume', '--steps', '200', '--backend', 'wasm']);
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.ok(generatorWeights(killed).equals(generatorWeights(straight)), 'weights after SIGKILL + resume differ from the straight run');
+  // The metrics log was cut back to the checkpoint, so no step appears twice.
+  const steps = fs.readFileSync(path.join(killed, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; kind?: string }).filter((m) => !m.kind).map((m) => m.step);
+  assert.deepEqual(steps, [50, 100, 150, 200]);
+});
+
+test('sample writes a grid PNG, a .npy [N,2] and rejects a folder for 2-D data', () => {
+  const run = path.join(work, 'straight');
+  assert.equal(gantry(['sample', run, '--n', '300', '--out', path.join(work, 's.npy')]).code, 0);
+  const { data, shape } = readNpy(path.join(work, 's.npy'));
+  assert.deepEqual(shape, [300, 2]);
+  assert.ok(data.every((v) => Number.isFinite(v) && Math.abs(v) < 3));
+  assert.equal(gantry(['sample', run, '--n', '50', '--out', path.join(work, 's.png')]).code, 0);
+  const png = PNG.sync.read(fs.readFileSync(path.join(work, 's.png')));
+  assert.ok(png.width > 100);
+  const bad = gantry(['sample', run, '--out', path.join(work, 'folder')]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /needs image data/);
+});
+
+test('eval --metrics modes prints one JSON object', () => {
+  const r = gantry(['eval', path.join(work, 'straight'), '--metrics', 'modes']);
+  assert.equal(r.code, 0, r.stderr);
+  const obj = JSON.parse(r.stdout) as Record<string, number>;
+  assert.equal(obj.num_modes, 8);
+  assert.equal(obj.n_samples, 2500);
+  assert.ok(obj.modes_covered! >= 0 && obj.modes_covered! <= 8);
+});
+
+test('bad input: unknown preset, malformed YAML, invalid value, missing and corrupt checkpoints', () => {
+  let r = gantry(['train', 'nope']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /unknown preset 'nope'.*toy-ring/);
+  fs.writeFileSync(path.join(work, 'bad.yaml'), 'name: [x\n');
+  r = gantry(['train', path.join(work, 'bad.yaml')]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /malformed YAML in bad\.yaml at line/);
+  fs.writeFileSync(path.join(work, 'neg.yaml'), TINY.replace('batchSize: 64', 'batchSize: 0'));
+  r = gantry(['train', path.join(work, 'neg.yaml')]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /train\.batchSize/);
+  r = gantry(['train', cfgFile, '--steps', 'ten']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /--steps must be an integer/);
+  r = gantry(['sample', path.join(work, 'nowhere'), '--out', 'x.png']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /not a run folder/);
+  const corrupt = path.join(work, 'corrupt');
+  fs.cpSync(path.join(work, 'straight'), corrupt, { recursive: true });
+  fs.truncateSync(path.join(corrupt, 'checkpoints', 'latest', 'tensors.bin'), 64);
+  r = gantry(['sample', corrupt, '--out', path.join(work, 'c.png')]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /corrupt checkpoint.*checksum mismatch/);
+  r = gantry(['train', cfgFile, '--out', path.join(work, 'straight')]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /already holds a run/);
+});

@@ -1,0 +1,233 @@
+/**
+ * One call from generated images to a flat record of metrics whose keys carry their protocol: sample
+ * count, reference split, feature network and k, e.g. `fid10k_test_mnistnet`, `precision10k_test_mnistnet_k3`.
+ * Reference features are kept in memory per (network, dataset, split, n, seed), so evaluating again
+ * during training only extracts the samples' features.
+ */
+import { Rng } from '../core/rng.ts';
+import { loadEvalSet } from '../data/registry.ts';
+import type { ImageSet } from '../data/dataset.ts';
+import { fidFromStats, inceptionScore, kid, type KidOptions } from './fid.ts';
+import { manifoldMetrics } from './prdc.ts';
+import { meanCov, type MeanCov } from './stats.ts';
+import { stackedMnistLabels, stackedMnistModes } from './mode_coverage.ts';
+import { channelOf, classify, extract, getFeatureNet, type FeatureDataset, type FeatureNet, type FeatureNetOptions } from './feature_net.ts';
+
+export type EvalDataset = FeatureDataset | 'stacked-mnist';
+export const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'stacked', 'acc'] as const;
+export type ImageMetric = (typeof IMAGE_METRICS)[number];
+
+export interface EvaluateOptions {
+  /** Any of fid, kid, is, pr, dc; 'stacked' (modes + KL, Stacked MNIST); 'acc' (needs labels). */
+  metrics: string[];
+  /** Generated images, row-major [count, H, W, C], in [-1, 1]. */
+  samples: Float32Array;
+  count: number;
+  shape: number[];
+  dataset: EvalDataset;
+  /** Reference split for fid/kid/pr/dc. */
+  ref: 'test' | 'train';
+  /** Samples (and reference images) to use: the first min(n, count) samples. */
+  n: number;
+  seed: number;
+  /** The class each sample was generated for (conditional GANs), for 'acc'. */
+  labels?: Int32Array;
+  /** Data folder (required for cifar10). */
+  dataDir?: string;
+  /** A feature network to use instead of the dataset's own classifier (not disposed here). */
+  featureNet?: FeatureNet;
+  featureNetOptions?: FeatureNetOptions;
+  /** KID subsets / subset size (defaults 100 / 1000). */
+  kid?: Omit<KidOptions, 'seed'>;
+  /** k for precision/recall (default 3) and density/coverage (default 5). */
+  prK?: number;
+  dcK?: number;
+}
+
+export type MetricRecord = Record<string, number | string>;
+
+interface ReferenceFeatures {
+  feats: Float32Array;
+  dim: number;
+  count: number;
+  stats: MeanCov;
+}
+
+const referenceCache = new Map<string, ReferenceFeatures>();
+
+/** Forgets the cached reference features (they are a few MB per reference set). */
+export function clearReferenceCache(): void {
+  referenceCache.clear();
+}
+
+function parseMetrics(metrics: string[], dataset: EvalDataset): Set<ImageMetric> {
+  const out = new Set<ImageMetric>();
+  for (const raw of metrics) {
+    let m = raw.trim().toLowerCase();
+    if (m === 'modes' && dataset === 'stacked-mnist') m = 'stacked';
+    if (!(IMAGE_METRICS as readonly string[]).includes(m)) {
+      const hint = m === 'modes' ? ` ('modes' applies to 2-D toy data and stacked-mnist)` : '';
+      throw new Error(`unknown image metric '${raw}'${hint}; choose from ${IMAGE_METRICS.join(', ')}`);
+    }
+    out.add(m as ImageMetric);
+  }
+  if (out.size === 0) throw new Error('no metrics asked for');
+  if (dataset === 'stacked-mnist') {
+    const other = [...out].filter((m) => m !== 'stacked');
+    if (other.length) throw new Error(`metric(s) ${other.join(', ')} are not defined for stacked-mnist; use 'stacked' (modes and KL to uniform)`);
+  } else if (out.has('stacked')) {
+    throw new Error(`metric 'stacked' needs dataset stacked-mnist, got '${dataset}'`);
+  }
+  return out;
+}
+
+/** '10k' for 10,000, else the plain count: the sample count as it appears in metric keys. */
+function countTag(n: number): string {
+  return n % 1000 === 0 ? `${n / 1000}k` : String(n);
+}
+
+/** The first `n` images of a set, or a seeded random `n` of them when the set is larger. */
+function subsetOf(set: ImageSet, n: number, rng: Rng): { x: Float32Array; count: number } {
+  const per = set.shape[0] * set.shape[1] * set.shape[2];
+  if (n >= set.count) return { x: set.x.subarray(0, set.count * per), count: set.count };
+  const order = rng.permutation(set.count);
+  const x = new Float32Array(n * per);
+  for (let i = 0; i < n; i++) x.set(set.x.subarray(order[i]! * per, (order[i]! + 1) * per), i * per);
+  return { x, count: n };
+}
+
+async function referenceFeatures(net: FeatureNet, opts: EvaluateOptions, dataset: FeatureDataset): Promise<ReferenceFeatures> {
+  const key = [net.key, dataset, opts.ref, opts.n, opts.seed, opts.dataDir ?? ''].join('|');
+  const cached = referenceCache.get(key);
+  if (cached) return cached;
+  const set = await loadEvalSet({ name: dataset, dir: opts.dataDir }, opts.ref);
+  const { x, count } = subsetOf(set, opts.n, new Rng(opts.seed).fork('reference'));
+  const { feats, dim } = extract(net, x, count, set.shape);
+  const ref: ReferenceFeatures = { feats, dim, count, stats: meanCov(feats, count, dim) };
+  referenceCache.set(key, ref);
+  return ref;
+}
+
+function checkShape(net: FeatureNet, shape: number[]): void {
+  if (net.resizer !== 'none') return;
+  if (shape.length !== 3 || !shape.every((d, i) => d === net.inputShape[i])) {
+    throw new Error(`samples are [${shape}], but feature net ${net.name} takes [${net.inputShape}] (generate at the dataset's size)`);
+  }
+}
+
+/**
+ * Computes the asked metrics for generated samples. Keys: fid{N}_{ref}_{net}, kid{N}_{ref}_{net}
+ * (+ _std), is{N}_{net} (+ _std), precision/recall{N}_{ref}_{net}_k{k}, density/coverage{N}_{ref}_{net}_k{k},
+ * stacked_modes{N}_{net}, stacked_kl{N}_{net}, class_acc{N}_{net}; plus feature_net,
+ * feature_net_test_accuracy, n_samples, n_ref, resizer, eval_seconds.
+ */
+export async function evaluate(opts: EvaluateOptions): Promise<MetricRecord> {
+  const started = performance.now();
+  const metrics = parseMetrics(opts.metrics, opts.dataset);
+  if (!Number.isInteger(opts.n) || opts.n < 2) throw new Error(`evaluate: n must be an integer >= 2, got ${opts.n}`);
+  if (opts.ref !== 'test' && opts.ref !== 'train') throw new Error(`evaluate: ref must be 'test' or 'train', got '${String(opts.ref)}'`);
+  const per = opts.shape.reduce((a, b) => a * b, 1);
+  if (opts.samples.length < opts.count * per) {
+    throw new Error(`evaluate: samples hold ${opts.samples.length} values, fewer than count ${opts.count} × [${opts.shape}]`);
+  }
+  const n = Math.min(opts.n, opts.count);
+  if (n < 2) throw new Error(`evaluate: need at least 2 samples, got ${opts.count}`);
+  const samples = opts.samples.subarray(0, n * per);
+  const netDataset: FeatureDataset = opts.dataset === 'stacked-mnist' ? 'mnist' : opts.dataset;
+  const net = opts.featureNet ?? (await getFeatureNet(netDataset, { dataDir: opts.dataDir, ...opts.featureNetOptions }));
+  const tag = countTag(n);
+  const out: MetricRecord = {};
+  try {
+    if (metrics.has('stacked')) {
+      if (opts.shape.length !== 3 || opts.shape[2] !== 3) throw new Error(`stacked: samples must have 3 channels (one digit each), got [${opts.shape}]`);
+      const single = [opts.shape[0]!, opts.shape[1]!, 1];
+      checkShape(net, single);
+      const digits = [0, 1, 2].map((c) => classify(net, channelOf(samples, n, opts.shape, c), n, single));
+      const r = stackedMnistModes(stackedMnistLabels(digits[0]!, digits[1]!, digits[2]!));
+      out[`stacked_modes${tag}_${net.name}`] = r.modes;
+      out[`stacked_kl${tag}_${net.name}`] = r.kl_to_uniform;
+    }
+    const needFeatures = ['fid', 'kid', 'pr', 'dc', 'is', 'acc'].some((m) => metrics.has(m as ImageMetric));
+    if (needFeatures) {
+      checkShape(net, opts.shape);
+      const fake = extract(net, samples, n, opts.shape);
+      if (metrics.has('is')) {
+        const is = inceptionScore(fake.probs, n, fake.classes, 10);
+        out[`is${tag}_${net.name}`] = is.mean;
+        out[`is${tag}_${net.name}_std`] = is.std;
+      }
+      if (metrics.has('acc')) {
+        if (!opts.labels || opts.labels.length < n) throw new Error(`acc: needs the class of each of the ${n} samples (labels)`);
+        let correct = 0;
+        for (let i = 0; i < n; i++) {
+          let best = 0;
+          for (let c = 1; c < fake.classes; c++) if (fake.probs[i * fake.classes + c]! > fake.probs[i * fake.classes + best]!) best = c;
+          if (best === opts.labels[i]) correct++;
+        }
+        out[`class_acc${tag}_${net.name}`] = correct / n;
+      }
+      if (['fid', 'kid', 'pr', 'dc'].some((m) => metrics.has(m as ImageMetric))) {
+        if (opts.dataset === 'stacked-mnist') throw new Error('unreachable: stacked-mnist has no reference features');
+        const ref = await referenceFeatures(net, { ...opts, n }, opts.dataset);
+        const proto = `${tag}_${opts.ref}_${net.name}`;
+        if (metrics.has('fid')) out[`fid${proto}`] = fidFromStats(meanCov(fake.feats, n, fake.dim), ref.stats);
+        if (metrics.has('kid')) {
+          const k = kid(fake.feats, ref.feats, fake.dim, { ...opts.kid, seed: opts.seed });
+          out[`kid${proto}`] = k.mean;
+          out[`kid${proto}_std`] = k.std;
+        }
+        const prK = metrics.has('pr') ? (opts.prK ?? 3) : 0;
+        const dcK = metrics.has('dc') ? (opts.dcK ?? 5) : 0;
+        if (prK || dcK) {
+          const m = manifoldMetrics(ref.feats, fake.feats, fake.dim, { prK, dcK });
+          if (prK) {
+            out[`precision${proto}_k${prK}`] = m.precision!;
+            out[`recall${proto}_k${prK}`] = m.recall!;
+          }
+          if (dcK) {
+            out[`density${proto}_k${dcK}`] = m.density!;
+            out[`coverage${proto}_k${dcK}`] = m.coverage!;
+          }
+        }
+        out.n_ref = ref.count;
+      }
+    }
+    out.feature_net = net.name;
+    out.feature_net_test_accuracy = net.testAccuracy;
+    out.n_samples = n;
+    out.resizer = net.resizer;
+    out.dataset = opts.dataset;
+    out.eval_seconds = (performance.now() - started) / 1000;
+    return out;
+  } finally {
+    if (!opts.featureNet) net.dispose();
+  }
+}
+
+/**
+ * The floor of each metric for this dataset: n training images evaluated as if generated, against the
+ * test split (FID of real vs real is not 0 and is the best a generator can expect).
+ */
+export async function realVsReal(
+  dataset: FeatureDataset,
+  n: number,
+  opts: { metrics?: string[]; seed?: number; dataDir?: string; featureNet?: FeatureNet; featureNetOptions?: FeatureNetOptions } = {},
+): Promise<MetricRecord> {
+  const seed = opts.seed ?? 0;
+  const train = await loadEvalSet({ name: dataset, dir: opts.dataDir }, 'train');
+  const { x, count } = subsetOf(train, n, new Rng(seed).fork('real-vs-real'));
+  const record = await evaluate({
+    metrics: opts.metrics?.length ? opts.metrics : ['fid', 'kid', 'is', 'pr', 'dc'],
+    samples: x,
+    count,
+    shape: train.shape,
+    dataset,
+    ref: 'test',
+    n,
+    seed,
+    dataDir: opts.dataDir,
+    featureNet: opts.featureNet,
+    featureNetOptions: opts.featureNetOptions,
+  });
+  return { real_vs_real: 'train_vs_test', ...record };
+}
