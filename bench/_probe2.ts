@@ -1,23 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { initBackend } from '../src/backend/backend.ts';
 import { loadNativeKernels, registerNativeKernels } from '../src/backend/native_kernels.ts';
-setWasmPaths('/work/main/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
-await tf.setBackend('wasm');
-await tf.setBackend('cpu');
-loadNativeKernels({threads: 1}); registerNativeKernels();
-const xd = new Float32Array(64*28*28).map(() => Math.random()), wd = new Float32Array(16*64).map(() => Math.random());
-for (const be of ['wasm', 'wasm', 'cpu', 'wasm', 'wasm']) {
-  const t0 = performance.now();
-  await tf.setBackend(be);
-  const t1 = performance.now();
-  const r = tf.tidy(() => {
-    const x = tf.tensor(xd, [64,28,28,1]); const w = tf.tensor(wd, [4,4,1,64]);
-    const t2 = performance.now();
-    const y = tf.engine().runKernel('Conv2D', {x, filter: w}, {strides: 2, pad: 'same', dilations: 1, dataFormat: 'NHWC'}) as tf.Tensor;
-    const t3 = performance.now();
-    const d = y.dataSync();
-    console.log(be, 'setBackend', (t1-t0).toFixed(1), 'create', (t2-t1).toFixed(1), 'kernel', (t3-t2).toFixed(1), 'read', (performance.now()-t3).toFixed(1));
-    return d;
-  });
+await initBackend('wasm', { quiet: true });
+console.log(loadNativeKernels({threads: Number(process.argv[2] ?? 1)})); registerNativeKernels();
+function best(name: string, f: () => tf.Tensor) {
+  let b = 1e9; for (let i = 0; i < 15; i++) { const t0 = performance.now(); const y = f(); const dt = performance.now() - t0; y.dispose(); b = Math.min(b, dt); }
+  console.log(name.padEnd(30), b.toFixed(3), 'ms');
 }
+const z = tf.randomNormal([64,100]), W = tf.randomNormal([100,6272]), dy = tf.randomNormal([64,6272]);
+best('z W', () => tf.matMul(z, W));
+best('z^T dy', () => tf.matMul(z, dy, true, false));
+const big = tf.randomNormal([64,14,14,64]), big2 = tf.randomNormal([64,14,14,64]), ch = tf.randomNormal([64]);
+best('mul big', () => tf.mul(big, big2));
+best('add big ch', () => tf.add(big, ch));
+best('step big', () => tf.step(big, 0.2));
+best('square big', () => tf.square(big));
+best('sum big', () => tf.sum(big, [0,1,2]));
+best('relu big', () => tf.relu(big));

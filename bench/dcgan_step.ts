@@ -63,6 +63,7 @@ interface BenchResult {
   batch: number;
   images_per_s: number;
   ms_per_step: number;
+  cpu_ms_per_step: number;
 }
 
 async function runGantry(engine: string, threads: number, steps: number, profile: boolean): Promise<BenchResult> {
@@ -108,9 +109,13 @@ async function runGantry(engine: string, threads: number, steps: number, profile
   for (let i = 0; i < 3; i++) step();
   sync();
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < steps; i++) step();
   sync();
   const ms = (performance.now() - start) / steps;
+  const cpu = process.cpuUsage(cpuStart);
+  // CPU time of all threads: on a busy machine the least noisy measure of the work done.
+  const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
 
   if (profile) await printProfile(step, ms);
   tf.dispose([real, ...G.variables(), ...D.variables()]);
@@ -118,7 +123,7 @@ async function runGantry(engine: string, threads: number, steps: number, profile
   optD.dispose();
   return {
     engine, threads: engine === 'native' ? threads : 1, ...(isa ? { isa } : {}), batch: BATCH,
-    images_per_s: round(BATCH / (ms / 1000)), ms_per_step: round(ms),
+    images_per_s: round(BATCH / (ms / 1000)), ms_per_step: round(ms), cpu_ms_per_step: round(cpuMs),
   };
 }
 
@@ -166,7 +171,8 @@ function compare(steps: number, peer: string): void {
   ];
   for (const [label, run] of runs) {
     const r = run();
-    const text = typeof r === 'string' ? r : `${String(r.images_per_s).padStart(7)} img/s ${String(r.ms_per_step).padStart(8)} ms/step`;
+    const cpu = typeof r !== 'string' && r.cpu_ms_per_step !== undefined ? ` ${String(r.cpu_ms_per_step).padStart(8)} cpu ms/step` : '';
+    const text = typeof r === 'string' ? r : `${String(r.images_per_s).padStart(7)} img/s ${String(r.ms_per_step).padStart(8)} ms/step${cpu}`;
     console.log(`${label.padEnd(26)} ${text}`);
   }
 }

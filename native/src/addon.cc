@@ -311,6 +311,66 @@ napi_value BiasActivation(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// reduceRows(heap, xOff, outOff, rows, cols, scale)
+napi_value ReduceRows(napi_env env, napi_callback_info info) {
+  Args args(env, info, "reduceRows", 6);
+  Heap heap;
+  if (!args.ok || !heap.open(args)) return nullptr;
+  const double rows = args.number(3);
+  const int cols = args.integer(4);
+  const float scale = float(args.number(5));
+  if (args.ok && (rows < 0 || rows != double(int64_t(rows)) || cols < 0)) args.fail("invalid rows or cols");
+  const float* x = heap.at(args, args.number(1), rows * cols, "x");
+  float* out = heap.at(args, args.number(2), cols, "out");
+  if (!args.ok) return nullptr;
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  gKernels->reduceRows(*gPool, x, out, int64_t(rows), cols, scale);
+  return undefinedValue(env);
+}
+
+// binary(heap, op, aOff, aMode, bOff, bMode, outOff, n, cols)
+napi_value Binary(napi_env env, napi_callback_info info) {
+  Args args(env, info, "binary", 9);
+  Heap heap;
+  if (!args.ok || !heap.open(args)) return nullptr;
+  const int op = args.integer(1), aMode = args.integer(3), bMode = args.integer(5);
+  const double n = args.number(7);
+  const int cols = args.integer(8);
+  if (args.ok && (op < kAdd || op > kDiv || aMode < kFull || aMode > kRow || bMode < kFull || bMode > kRow ||
+                  n < 0 || n != double(int64_t(n)) || cols < 1 || (aMode == kScalar && bMode == kScalar)))
+    args.fail("invalid op, operand modes, n or cols");
+  auto operandSize = [&](int mode) { return mode == kFull ? n : mode == kScalar ? 1.0 : double(cols); };
+  if (args.ok && (aMode == kRow || bMode == kRow) && double(int64_t(n) / cols) * cols != n)
+    args.fail("n is not a multiple of the row length");
+  const float* a = heap.at(args, args.number(2), operandSize(aMode), "a");
+  const float* b = heap.at(args, args.number(4), operandSize(bMode), "b");
+  float* out = heap.at(args, args.number(6), n, "out");
+  if (!args.ok) return nullptr;
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  gKernels->binary(*gPool, op, a, aMode, b, bMode, out, int64_t(n), cols);
+  return undefinedValue(env);
+}
+
+// unary(heap, op, xOff (ignored for Fill), outOff, n, alpha)
+napi_value Unary(napi_env env, napi_callback_info info) {
+  Args args(env, info, "unary", 6);
+  Heap heap;
+  if (!args.ok || !heap.open(args)) return nullptr;
+  const int op = args.integer(1);
+  const double n = args.number(4);
+  const float alpha = float(args.number(5));
+  if (args.ok && (op < kSquare || op > kRsqrt || n < 0 || n != double(int64_t(n)))) args.fail("invalid op or n");
+  const float* x = op == kFill ? nullptr : heap.at(args, args.number(2), n, "x");
+  float* out = heap.at(args, args.number(3), n, "out");
+  if (!args.ok) return nullptr;
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  gKernels->unary(*gPool, op, x, out, int64_t(n), alpha);
+  return undefinedValue(env);
+}
+
 void cleanup(void*) {
   std::lock_guard<std::mutex> lock(gConfigMutex);
   if (--gEnvCount == 0 && gPool) {
@@ -319,6 +379,9 @@ void cleanup(void*) {
   }
 }
 
+// Writable and configurable, like ordinary module functions (tests and profilers wrap them).
+constexpr napi_property_attributes kMethod = static_cast<napi_property_attributes>(napi_writable | napi_configurable);
+
 napi_value Init(napi_env env, napi_value exports) {
   {
     std::lock_guard<std::mutex> lock(gConfigMutex);
@@ -326,13 +389,16 @@ napi_value Init(napi_env env, napi_value exports) {
   }
   napi_add_env_cleanup_hook(env, cleanup, nullptr);
   const napi_property_descriptor props[] = {
-      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"configure", nullptr, Configure, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"biasActivation", nullptr, BiasActivation, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"configure", nullptr, Configure, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"biasActivation", nullptr, BiasActivation, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"reduceRows", nullptr, ReduceRows, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, kMethod, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

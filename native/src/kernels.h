@@ -57,7 +57,20 @@ struct KernelTable {
   // y[r, c] = act(y[r, c] + bias[c]) in place; bias may be null. act: see Activation.
   void (*biasActivation)(ThreadPool& pool, float* y, int64_t rows, int cols, const float* bias,
                          int act, float alpha);
+  // out[c] = scale * sum over r of x[r, c] (batch statistics, bias gradients).
+  void (*reduceRows)(ThreadPool& pool, const float* x, float* out, int64_t rows, int cols, float scale);
+  // out[i] = a[i] op b[i] over n elements, where an operand is either full (n elements), a scalar,
+  // or a row of `cols` elements repeated along leading axes. op: see BinaryOp; mode: see Operand.
+  void (*binary)(ThreadPool& pool, int op, const float* a, int aMode, const float* b, int bMode,
+                 float* out, int64_t n, int cols);
+  // out[i] = f(x[i]) for the UnaryOp f; alpha is Step's value for x <= 0 and Fill's value.
+  void (*unary)(ThreadPool& pool, int op, const float* x, float* out, int64_t n, float alpha);
 };
+
+enum UnaryOp { kSquare = 0, kSqrt = 1, kNeg = 2, kReluOp = 3, kStep = 4, kFill = 5, kRsqrt = 6 };
+
+enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3 };
+enum Operand { kFull = 0, kScalar = 1, kRow = 2 };
 
 enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kSigmoid = 4, kElu = 5 };
 

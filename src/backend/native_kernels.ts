@@ -52,6 +52,13 @@ export interface NativeAddon {
   conv2dBackpropFilter(heap: ArrayBuffer, x: number, dy: number, dw: number, ...geometry: ConvGeometry): void;
   biasActivation(heap: ArrayBuffer, y: number, rows: number, cols: number, bias: number, activation: number,
     alpha: number): void;
+  /** out[c] = scale * Σ_r x[r, c]. */
+  reduceRows(heap: ArrayBuffer, x: number, out: number, rows: number, cols: number, scale: number): void;
+  /** out = a op b; modes 0 full, 1 scalar, 2 a row of `cols` repeated. op 0 add, 1 sub, 2 mul, 3 div. */
+  binary(heap: ArrayBuffer, op: number, a: number, aMode: number, b: number, bMode: number, out: number,
+    n: number, cols: number): void;
+  /** out = f(x): 0 square, 1 sqrt, 2 neg, 3 relu, 4 step(alpha), 5 fill(alpha, x ignored), 6 rsqrt. */
+  unary(heap: ArrayBuffer, op: number, x: number, out: number, n: number, alpha: number): void;
 }
 
 export interface NativeLoadResult {
@@ -279,6 +286,71 @@ function conv2dBackpropFilter(args: KernelArgs): Info {
   return out;
 }
 
+/** Sum / Mean over leading axes ([R, C] → [C]: batch statistics, bias gradients); others fall back. */
+function leadingReduction(kernelName: 'Sum' | 'Mean') {
+  return (args: KernelArgs): Info => {
+    const { inputs, attrs, backend } = args;
+    const x = inputs.x!;
+    const axes = util.parseAxisParam(attrs.axis as number | number[], x.shape).slice().sort((p, q) => p - q);
+    const leading = axes.length > 0 && axes.every((axis, i) => axis === i);
+    const rows = util.sizeFromShape(x.shape.slice(0, axes.length));
+    if (x.dtype !== 'float32' || !leading || rows === 0) return fallback(kernelName, args);
+    const kept = x.shape.slice(axes.length);
+    const cols = util.sizeFromShape(kept);
+    const out = backend.makeOutput(attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
+    if (cols > 0) {
+      lib().reduceRows(heapOf(backend), offsetOf(backend, x), offsetOf(backend, out), rows, cols,
+        kernelName === 'Mean' ? 1 / rows : 1);
+    }
+    return out;
+  };
+}
+
+const FULL = 0, SCALAR = 1, ROW = 2;
+
+/** How an operand of a broadcasting binary op is laid out relative to the output, or null if unsupported. */
+function operandMode(shape: number[], outShape: number[]): { mode: number; cols: number } | null {
+  const size = util.sizeFromShape(shape);
+  const outSize = util.sizeFromShape(outShape);
+  if (size === outSize) return { mode: FULL, cols: 1 };
+  if (size === 1) return { mode: SCALAR, cols: 1 };
+  let first = 0;
+  while (first < shape.length && shape[first] === 1) first++;
+  const trailing = shape.slice(first);
+  const outTrailing = outShape.slice(outShape.length - trailing.length);
+  return util.arraysEqual(trailing, outTrailing) ? { mode: ROW, cols: size } : null;
+}
+
+/** Add / Sub / Multiply / RealDiv for equal shapes, a scalar, or a trailing row (e.g. per-channel). */
+function binaryOp(kernelName: string, op: number) {
+  return (args: KernelArgs): Info => {
+    const { inputs, backend } = args;
+    const a = inputs.a!, b = inputs.b!;
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(kernelName, args);
+    const outShape = broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const n = util.sizeFromShape(outShape);
+    const ma = operandMode(a.shape, outShape), mb = operandMode(b.shape, outShape);
+    if (!ma || !mb || (ma.mode !== FULL && mb.mode !== FULL) || n === 0) return fallback(kernelName, args);
+    const out = backend.makeOutput(outShape, 'float32');
+    lib().binary(heapOf(backend), op, offsetOf(backend, a), ma.mode, offsetOf(backend, b), mb.mode,
+      offsetOf(backend, out), n, Math.max(ma.cols, mb.cols));
+    return out;
+  };
+}
+
+/** Elementwise float32 unary kernels; `alpha` reads the kernel's attribute (Step) or is a constant. */
+function unaryOp(kernelName: string, op: number, alpha: (attrs: Attrs) => number = () => 0) {
+  return (args: KernelArgs): Info => {
+    const { inputs, attrs, backend } = args;
+    const x = inputs.x!;
+    if (x.dtype !== 'float32') return fallback(kernelName, args);
+    const out = backend.makeOutput(x.shape.slice(), 'float32');
+    const n = util.sizeFromShape(x.shape);
+    if (n > 0) lib().unary(heapOf(backend), op, offsetOf(backend, x), offsetOf(backend, out), n, alpha(attrs));
+    return out;
+  };
+}
+
 const NATIVE_KERNELS: Record<string, (args: KernelArgs) => Info> = {
   BatchMatMul: batchMatMul,
   _FusedMatMul: fusedMatMul,
@@ -286,6 +358,20 @@ const NATIVE_KERNELS: Record<string, (args: KernelArgs) => Info> = {
   FusedConv2D: fusedConv2d,
   Conv2DBackpropInput: conv2dBackpropInput,
   Conv2DBackpropFilter: conv2dBackpropFilter,
+  Sum: leadingReduction('Sum'),
+  Mean: leadingReduction('Mean'),
+  Add: binaryOp('Add', 0),
+  Sub: binaryOp('Sub', 1),
+  Multiply: binaryOp('Multiply', 2),
+  RealDiv: binaryOp('RealDiv', 3),
+  Square: unaryOp('Square', 0),
+  Sqrt: unaryOp('Sqrt', 1),
+  Neg: unaryOp('Neg', 2),
+  Relu: unaryOp('Relu', 3),
+  Step: unaryOp('Step', 4, (attrs) => Number(attrs.alpha ?? 0)),
+  ZerosLike: unaryOp('ZerosLike', 5, () => 0),
+  OnesLike: unaryOp('OnesLike', 5, () => 1),
+  Rsqrt: unaryOp('Rsqrt', 6),
 };
 
 let nativeRegistered = false;

@@ -48,6 +48,23 @@ function matmul(name: string, a: number[], b: number[], transposeA = false, tran
     inputs: { a: rand(a), b: rand(b) }, attrs: { transposeA, transposeB } };
 }
 
+function reduce(kernel: 'Sum' | 'Mean', shape: number[], axis: number | number[], keepDims = false): Case {
+  return { name: `${kernel} [${shape}] axis ${axis} keepDims=${keepDims}`, kernel, inputs: { x: rand(shape) }, attrs: { axis, keepDims } };
+}
+
+function binary(kernel: 'Add' | 'Sub' | 'Multiply' | 'RealDiv', a: number[], b: number[]): Case {
+  const inputs = { a: rand(a), b: rand(b) };
+  // Keep divisors away from zero.
+  if (kernel === 'RealDiv') inputs.b.data = inputs.b.data.map((v) => v + Math.sign(v) + (v === 0 ? 1 : 0));
+  return { name: `${kernel} [${a}] [${b}]`, kernel, inputs, attrs: {} };
+}
+
+function unary(kernel: string, shape: number[], attrs: Record<string, unknown> = {}, positive = false): Case {
+  const x = rand(shape);
+  if (positive) x.data = x.data.map((v) => Math.abs(v) + 0.01);
+  return { name: `${kernel} [${shape}]`, kernel, inputs: { x }, attrs };
+}
+
 const CASES: Case[] = [
   // DCGAN-MNIST: D convs, G transposed convs (= backprop input), both gradients. The cpu backend
   // takes seconds per 64-image D2 layer, so that one is checked at batch 3.
@@ -76,6 +93,27 @@ const CASES: Case[] = [
   matmul('batched', [3, 5, 7], [3, 7, 9]),
   matmul('broadcast', [1, 5, 7], [4, 7, 9]),
   matmul('broadcast rank', [2, 3, 6, 5], [5, 4]),
+  // Batch-norm statistics and bias gradients: reductions over leading axes (others fall back).
+  reduce('Sum', [64, 14, 14, 64], [0, 1, 2]),
+  reduce('Mean', [64, 7, 7, 128], [2, 0, 1], true),
+  reduce('Mean', [64, 6272], 0),
+  reduce('Sum', [64, 1], [0, 1]),
+  reduce('Sum', [5, 7, 3], 1),
+  // Elementwise ops: equal shapes, scalars, per-channel rows; other broadcasts fall back.
+  binary('Add', [64, 14, 14, 64], [64]),
+  binary('Sub', [1, 1, 1, 128], [3, 7, 7, 128]),
+  binary('Multiply', [4, 4, 64, 128], []),
+  binary('RealDiv', [1], [1001]),
+  binary('Add', [1001], [1001]),
+  binary('Multiply', [6, 1], [1, 5]),
+  unary('Square', [64, 7, 7, 128]),
+  unary('Sqrt', [1001], {}, true),
+  unary('Rsqrt', [33, 7], {}, true),
+  unary('Neg', [5, 3]),
+  unary('Relu', [64, 14, 14, 64]),
+  unary('Step', [64, 6272], { alpha: 0.2 }),
+  unary('ZerosLike', [7, 9]),
+  unary('OnesLike', [4, 4, 64, 128]),
 ];
 
 async function runOn(backend: 'cpu' | 'wasm', c: Case): Promise<Float32Array> {

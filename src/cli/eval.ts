@@ -6,13 +6,14 @@ import { evaluateToy, openRun } from '../train/run.ts';
 const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'stacked'];
 
 export async function evalCommand(run: string | undefined, o: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const metrics = String(o.metrics ?? 'modes').split(',').map((m) => m.trim()).filter(Boolean);
-  const unknown = metrics.filter((m) => m !== 'modes' && !IMAGE_METRICS.includes(m));
+  let metrics = String(o.metrics ?? 'auto').split(',').map((m) => m.trim()).filter(Boolean);
+  const unknown = metrics.filter((m) => m !== 'modes' && m !== 'auto' && !IMAGE_METRICS.includes(m));
   if (unknown.length) throw new Error(`unknown metric(s) ${unknown.join(', ')}; choose from modes, ${IMAGE_METRICS.join(', ')}`);
   const ref = String(o.ref ?? 'test');
   if (ref !== 'test' && ref !== 'train') throw new Error(`--ref must be 'test' or 'train', got '${ref}'`);
   const seed = Number(o.seed ?? 0);
   const { evaluate, realVsReal } = await import('../metrics/evaluate.ts');
+  if (metrics.includes('auto') && (o.realVsReal || o.samples)) metrics = ['fid', 'kid', 'is', 'pr', 'dc'];
   if (o.realVsReal) {
     if (!o.dataset) throw new Error('--real-vs-real needs --dataset');
     return realVsReal(o.dataset as never, Number(o.n ?? 10000), { metrics: metrics.filter((m) => m !== 'modes'), seed });
@@ -27,6 +28,8 @@ export async function evalCommand(run: string | undefined, o: Record<string, unk
   const { cfg, trainer, step } = await openRun(run);
   try {
     const toy = cfg.data.name === 'ring8' || cfg.data.name === 'grid25';
+    // 'auto': mode counting where modes are known, the image metrics elsewhere.
+    if (metrics.includes('auto')) metrics = toy ? ['modes'] : cfg.data.name === 'stacked-mnist' ? ['stacked'] : ['fid', 'kid', 'is', 'pr', 'dc'];
     if (toy) {
       if (metrics.some((m) => m !== 'modes')) throw new Error(`run ${run} is on 2-D data: only 'modes' applies`);
       const n = Number(o.n ?? 2500);

@@ -92,7 +92,7 @@ export function buildProgram(): Command {
     .command('eval')
     .description('measure a run (or a folder/.npy of samples) and print one JSON object')
     .argument('[run]', 'run folder')
-    .option('--metrics <list>', 'comma-separated: modes,fid,kid,is,pr,dc', 'modes')
+    .option('--metrics <list>', 'comma-separated: modes,fid,kid,is,pr,dc,stacked (default: modes on 2-D data, stacked on Stacked MNIST, fid,kid,is,pr,dc on images)', 'auto')
     .option('--n <n>', 'number of generated samples', intArg('--n', 1))
     .option('--ref <split>', 'reference split: test or train', 'test')
     .option('--samples <path>', 'evaluate a folder of PNGs or a .npy file instead of a run')
@@ -120,7 +120,14 @@ export function buildProgram(): Command {
     .option('--port <p>', 'port', intArg('--port', 0), 5173)
     .option('--host <h>', 'address to bind', '127.0.0.1')
     .action(async (o: { runs: string; port: number; host: string }) => {
-      const { startServer } = await import('../serve/server.ts');
+      const { startServer, DEFAULT_WEB_DIR } = await import('../serve/server.ts');
+      if (!fs.existsSync(path.join(DEFAULT_WEB_DIR, 'index.html'))) {
+        // First start on a fresh clone: build the web app once (Vite, a few seconds).
+        process.stderr.write('gantry: building the studio web app (npm run build:web)…\n');
+        const { spawnSync } = await import('node:child_process');
+        const built = spawnSync('npm', ['run', 'build:web'], { cwd: path.resolve(DEFAULT_WEB_DIR, '..', '..'), stdio: 'inherit' });
+        if (built.status !== 0) throw new UsageError('building the web app failed; run `npm run build:web` to see why');
+      }
       const srv = await startServer({ runsDir: path.resolve(o.runs), port: o.port, host: o.host });
       process.stderr.write(`gantry studio on ${srv.url}\n`);
       await new Promise<void>((resolve) => {

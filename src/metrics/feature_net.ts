@@ -87,8 +87,8 @@ const ARCHITECTURES: Record<FeatureDataset, () => Architecture> = {
       ],
     },
     classes: 10,
-    // Enough passes to see ~60k images, within 3..15 epochs (full CIFAR-10: 3; a 4k subset: 15).
-    epochs: (trainCount) => Math.max(3, Math.min(15, Math.ceil(60_000 / trainCount))),
+    // Enough passes to see ~30k images, within 2..8 epochs (full CIFAR-10: 2; a 4k subset: 8).
+    epochs: (trainCount) => Math.max(2, Math.min(8, Math.ceil(30_000 / trainCount))),
     batchSize: 64,
     lr: 1e-3,
   }),
@@ -98,7 +98,7 @@ export interface FeatureNetOptions {
   /** Data folder for the dataset (required for cifar10, optional for the MNIST-layout sets). */
   dataDir?: string;
   seed?: number;
-  /** Training epochs; default per architecture (MNIST-like 3; CIFAR-10 3–15 by training-set size). */
+  /** Training epochs; default per architecture (MNIST-like 3; CIFAR-10 2–8 by training-set size). */
   epochs?: number;
   /** Train on only the first `trainLimit` training images (quick tests). */
   trainLimit?: number;
@@ -239,13 +239,6 @@ export async function getFeatureNet(dataset: FeatureDataset, opts: FeatureNetOpt
     net.dispose();
     throw e;
   }
-}
-
-/** Training record of a cached net, or null when none is cached for these options. */
-export function cachedFeatureNetInfo(dir: string): FeatureNetInfo | null {
-  const found = findCheckpoint(dir);
-  if (!found) return null;
-  return (JSON.parse(fs.readFileSync(path.join(found, 'state.json'), 'utf8')) as { extra: FeatureNetInfo }).extra;
 }
 
 /** Loads cached weights into `net`, checking that every variable is present with its shape. */

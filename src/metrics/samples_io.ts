@@ -27,7 +27,7 @@ export function readSamples(p: string): SampleSet {
     try {
       png = PNG.sync.read(fs.readFileSync(path.join(p, f)));
     } catch (e) {
-      throw new Error(`${path.join(p, f)}: not a readable PNG (${(e as Error).message})`);
+      throw new Error(`${path.join(p, f)}: not a readable PNG (${(e as Error).message})`, { cause: e });
     }
     if (!shape) {
       // Grayscale when every pixel of the first image has R = G = B.

@@ -21,7 +21,9 @@ export type LayerSpec =
   /** Appends the one-hot label: to a vector as extra features, to an image as constant channel maps. */
   | { type: 'concatLabel' }
   /** PacGAN packing: n samples are judged jointly, [B, ...] -> [B/n, ..., n·C]. */
-  | { type: 'pack'; n: number };
+  | { type: 'pack'; n: number }
+  /** Fixed y = x·scale + offset (no variables): maps data ranges to and from [−1, 1]. */
+  | { type: 'affine'; scale: number; offset: number };
 
 export interface NetworkSpec {
   /** Shape of one input, without the batch axis (e.g. [100] for a latent, [28, 28, 1] for an image). */
@@ -173,6 +175,9 @@ function buildLayer(id: string, layer: LayerSpec, inShape: number[], spec: Netwo
       outShape = inShape.slice();
       outShape[outShape.length - 1]! *= layer.n;
       break;
+    case 'affine':
+      outShape = inShape;
+      break;
     default:
       throw new Error(`unknown layer type ${(layer as { type: string }).type}`);
   }
@@ -267,6 +272,8 @@ function applyLayer(layer: BuiltLayer, x: tf.Tensor, opts: ApplyOptions, numClas
       const maps = tf.mul(tf.reshape(oneHot, [batch, 1, 1, numClasses]), tf.ones([1, h!, w!, 1]));
       return tf.concat([x, maps], x.rank - 1);
     }
+    case 'affine':
+      return tf.add(tf.mul(x, spec.scale), spec.offset);
     case 'pack': {
       if (batch % spec.n !== 0) throw new Error(`pack ${spec.n}: batch size ${batch} is not a multiple of ${spec.n}`);
       const inner = x.shape.slice(1, -1);

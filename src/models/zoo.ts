@@ -29,6 +29,8 @@ export interface ModelShapes {
   dataShape: number[];
   numClasses: number;
   conditioning: Conditioning;
+  /** Value range of the data; MLPs work in [−1, 1] and map to and from it with fixed affine layers. */
+  dataRange?: [number, number];
 }
 
 export interface GanSpecs {
@@ -62,9 +64,17 @@ function mlpSpecs(arch: MlpArch, shapes: ModelShapes): GanSpecs {
   const gLayers: LayerSpec[] = [...conditionInput(shapes, false)];
   for (let i = 0; i < arch.depth; i++) gLayers.push({ type: 'dense', units: arch.hidden }, { type: 'act', fn: 'relu' });
   gLayers.push({ type: 'dense', units: outDim });
+  // Networks train best on unit-scale values: G ends in, and D starts with, a fixed map between [−1, 1]
+  // and the data's range (e.g. ±4.2 for grid25), so every dataset looks alike to the optimizer.
+  const [lo, hi] = shapes.dataRange ?? [-1, 1];
+  const half = (hi - lo) / 2;
+  const mid = (hi + lo) / 2;
+  const rescale = half !== 1 || mid !== 0;
+  if (rescale) gLayers.push({ type: 'affine', scale: half, offset: mid });
   if (shapes.dataShape.length > 1) gLayers.push({ type: 'reshape', shape: shapes.dataShape });
 
   const dLayers: LayerSpec[] = [];
+  if (rescale) dLayers.push({ type: 'affine', scale: 1 / half, offset: -mid / half });
   if (shapes.dataShape.length > 1) dLayers.push({ type: 'flatten' });
   dLayers.push(...conditionInput(shapes, true));
   if ((arch.pack ?? 1) > 1) dLayers.push({ type: 'pack', n: arch.pack! });

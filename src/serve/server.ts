@@ -31,8 +31,14 @@ const NOT_BUILT_PAGE = `<!doctype html><meta charset="utf-8"><title>Gantry studi
 <p>The studio web app is not built. Run <code>npm run build:web</code>, then reload.
 The JSON API is available at <a href="/api/runs">/api/runs</a>.</p>`;
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+function hostnameOf(hostHeader: string): string {
+  return hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]!;
+}
+
 /** Builds the Fastify app without listening (tests use `app.inject`). */
-export async function buildServer(opts: Omit<ServerOptions, 'port' | 'host'>): Promise<FastifyInstance> {
+export async function buildServer(opts: Omit<ServerOptions, 'port'>): Promise<FastifyInstance> {
   const store = new RunStore(opts.runsDir);
   const webDir = path.resolve(opts.webDir ?? DEFAULT_WEB_DIR);
   const pollMs = opts.pollMs ?? 500;
@@ -50,6 +56,15 @@ export async function buildServer(opts: Omit<ServerOptions, 'port' | 'host'>): P
     return reply.code(code).send({ error: code === 500 ? `internal error: ${err.message}` : err.message });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `not found: ${req.method} ${req.url.slice(0, 200)}` }));
+
+  // Bound to loopback, the studio answers only requests addressed to a loopback name: a web page on
+  // another site cannot read it through DNS rebinding.
+  const loopbackOnly = LOOPBACK_HOSTS.has(opts.host ?? '127.0.0.1');
+  app.addHook('onRequest', async (req, reply) => {
+    if (loopbackOnly && !LOOPBACK_HOSTS.has(hostnameOf(req.headers.host ?? ''))) {
+      return reply.code(403).send({ error: `host ${JSON.stringify((req.headers.host ?? '').slice(0, 100))} is not allowed: the studio is bound to loopback` });
+    }
+  });
 
   // Refuse traversal attempts outright, whatever route they would reach: '..' segments (also encoded),
   // backslashes and NUL bytes in the path.
@@ -112,7 +127,7 @@ export async function startServer(opts: ServerOptions): Promise<{ url: string; c
     throw new Error(`startServer: port must be an integer in 0..65535, got ${opts.port}`);
   }
   const host = opts.host ?? '127.0.0.1';
-  const app = await buildServer(opts);
+  const app = await buildServer({ ...opts, host });
   await app.listen({ port: opts.port, host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;

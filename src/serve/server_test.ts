@@ -140,6 +140,15 @@ describe('studio server', () => {
     }
   });
 
+  test('refuses requests addressed to a non-loopback host name (DNS rebinding)', async () => {
+    const evil = await app.inject({ method: 'GET', url: '/api/runs', headers: { host: 'evil.example:8080' } });
+    assert.equal(evil.statusCode, 403);
+    assert.match((evil.json() as { error: string }).error, /evil\.example/);
+    for (const host of ['127.0.0.1:8080', 'localhost', '[::1]:9000']) {
+      assert.equal((await app.inject({ method: 'GET', url: '/api/runs', headers: { host } })).statusCode, 200, host);
+    }
+  });
+
   test('says the web app is not built when web/dist is missing', async () => {
     const res = await app.inject({ method: 'GET', url: '/' });
     assert.equal(res.statusCode, 200);

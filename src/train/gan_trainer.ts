@@ -48,6 +48,7 @@ export class GanTrainer {
       dataShape: data.shape,
       numClasses: this.numClasses,
       conditioning,
+      dataRange: data.range,
     });
     this.generatorSpec = specs.generator;
     this.G = new Network('G', specs.generator, initRng);

@@ -38,8 +38,8 @@ test('a NaN loss stops training with a clear error and leaves the last good chec
   );
   const { meta, tensors } = loadCheckpoint(path.join(out, 'checkpoints', 'latest'));
   assert.equal(meta.step, 100);
-  for (const t of Object.values(tensors)) {
-    assert.ok((t.dataSync() as Float32Array).every(Number.isFinite), `${t.name} holds non-finite values`);
+  for (const [name, t] of Object.entries(tensors)) {
+    assert.ok((t.dataSync() as Float32Array).every(Number.isFinite), `${name} holds non-finite values`);
     t.dispose();
   }
   const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8')) as { state: string; error: string };

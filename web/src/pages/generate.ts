@@ -165,7 +165,17 @@ export function renderGenerate(root: HTMLElement, name: string): () => void {
     });
     interpBtn.addEventListener('click', drawStrip);
 
-    const info = `${m.preset ?? 'model'} · ${m.dataset ?? ''} · step ${m.step ?? '?'}${m.ema ? ' · EMA weights' : ''} · latent ${m.latentDim} · output [${m.dataShape}]`;
+    const info = [
+      m.preset,
+      m.dataset,
+      m.step !== undefined ? `step ${m.step}` : null,
+      m.ema ? 'EMA weights' : null,
+      `latent ${m.latentDim}`,
+      m.numClasses > 0 ? `${m.numClasses} classes` : null,
+      `output [${m.dataShape}]`,
+    ]
+      .filter(Boolean)
+      .join(' · ');
     root.replaceChildren(
       h('h1', {}, 'Generate · ', h('a', { href: `#/runs/${enc}` }, name)),
       h('p', { class: 'muted', id: 'model-info' }, info),

@@ -1,0 +1,50 @@
+/**
+ * Conditional models produce the class they are asked for: a small cGAN and a small ACGAN are trained on
+ * MNIST, and an independent MNIST classifier (Gantry's feature network, trained here on its own data)
+ * must label ≥ 97% of their samples with the requested class.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { initBackend } from '../backend/backend.ts';
+import { loadConfig } from '../core/config.ts';
+import { Rng } from '../core/rng.ts';
+import { classify, getFeatureNet } from '../metrics/feature_net.ts';
+import { openRun, trainRun } from './run.ts';
+
+await initBackend('auto', { quiet: true });
+
+const cacheDir = process.env.GANTRY_CACHE ?? path.join(os.tmpdir(), 'gantry-test-cache');
+
+async function classAccuracy(preset: 'cgan-mnist' | 'acgan-mnist'): Promise<number> {
+  const cfg = loadConfig(preset, {
+    model: { latentDim: 64, network: { arch: 'dcgan', width: 32, dNorm: 'batch' } },
+    train: { steps: Number(process.env.GANTRY_COND_TEST_STEPS ?? 700), batchSize: 64, logEvery: 100, sampleEvery: 100000, checkpointEvery: 100000 },
+  });
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cond-')), preset);
+  await trainRun({ config: cfg, preset, outDir: out });
+  const { trainer } = await openRun(out);
+  const classifier = await getFeatureNet('mnist', { cacheDir });
+  try {
+    const n = 1000;
+    const asked = Int32Array.from({ length: n }, (_, i) => i % 10);
+    const images = await trainer.generate(n, new Rng(99), { labels: asked });
+    const got = classify(classifier, images, n, [28, 28, 1]);
+    let hits = 0;
+    for (let i = 0; i < n; i++) if (got[i] === asked[i]) hits++;
+    return hits / n;
+  } finally {
+    trainer.dispose();
+    classifier.dispose();
+  }
+}
+
+for (const preset of ['cgan-mnist', 'acgan-mnist'] as const) {
+  test(`${preset}: an independent classifier labels ≥ 97% of samples with the asked class`, { timeout: 900_000 }, async () => {
+    const acc = await classAccuracy(preset);
+    process.stderr.write(`${preset}: class accuracy ${(100 * acc).toFixed(1)}%\n`);
+    assert.ok(acc >= 0.97, `${preset}: only ${(100 * acc).toFixed(1)}% of samples were classified as the asked class`);
+  });
+}
