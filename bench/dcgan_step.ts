@@ -64,6 +64,7 @@ interface BenchResult {
   images_per_s: number;
   ms_per_step: number;
   cpu_ms_per_step: number;
+  peak_rss_mb: number;
 }
 
 async function runGantry(engine: string, threads: number, steps: number, profile: boolean): Promise<BenchResult> {
@@ -124,6 +125,7 @@ async function runGantry(engine: string, threads: number, steps: number, profile
   return {
     engine, threads: engine === 'native' ? threads : 1, ...(isa ? { isa } : {}), batch: BATCH,
     images_per_s: round(BATCH / (ms / 1000)), ms_per_step: round(ms), cpu_ms_per_step: round(cpuMs),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
 
@@ -184,7 +186,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '20' },
     profile: { type: 'boolean', default: false },
     compare: { type: 'boolean', default: false },
-    peer: { type: 'string', default: '/work/shared/peer/dcgan_torch.py' },
+    peer: { type: 'string', default: fileURLToPath(new URL('../../shared/peer/dcgan_torch.py', import.meta.url)) },
   },
 });
 const steps = Number(values.steps);

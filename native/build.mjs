@@ -4,6 +4,7 @@
 // install: without a compiler (or with GANTRY_SKIP_NATIVE=1) Gantry trains on the wasm kernels, and
 // this prints one line saying so. The full compiler output goes to native/build.log.
 import { spawnSync } from 'node:child_process';
+import process from 'node:process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +27,8 @@ function build() {
     return;
   }
   const [command, prefixArgs] = nodeGypCommand();
-  const args = [...prefixArgs, 'rebuild', '--directory', nativeDir];
+  // configure + build (not rebuild): a reinstall recompiles only what changed.
+  const args = [...prefixArgs, 'configure', 'build', '--directory', nativeDir];
   // Use the headers installed with this node (e.g. /usr/include/node) so nothing is downloaded.
   const prefix = path.resolve(path.dirname(process.execPath), '..');
   if (!process.env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'common.gypi'))) {

@@ -371,6 +371,54 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// batchNormForward(heap, xOff, gammaOff, betaOff, rows, cols, eps, yOff, meanOff, varianceOff)
+napi_value BatchNormForward(napi_env env, napi_callback_info info) {
+  Args args(env, info, "batchNormForward", 10);
+  Heap heap;
+  if (!args.ok || !heap.open(args)) return nullptr;
+  const double rows = args.number(4);
+  const int cols = args.integer(5);
+  const float eps = float(args.number(6));
+  if (args.ok && (rows < 1 || rows != double(int64_t(rows)) || cols < 1)) args.fail("invalid rows or cols");
+  const float* x = heap.at(args, args.number(1), rows * cols, "x");
+  const float* gamma = heap.at(args, args.number(2), cols, "gamma");
+  const float* beta = heap.at(args, args.number(3), cols, "beta");
+  float* y = heap.at(args, args.number(7), rows * cols, "y");
+  float* mean = heap.at(args, args.number(8), cols, "mean");
+  float* variance = heap.at(args, args.number(9), cols, "variance");
+  if (!args.ok) return nullptr;
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  gKernels->batchNormForward(x, gamma, beta, int64_t(rows), cols, eps, y, mean, variance);
+  return undefinedValue(env);
+}
+
+// batchNormBackward(heap, dyOff, xOff, meanOff, varianceOff, gammaOff, rows, cols, eps, sumDyOff,
+//                   sumDyXmuOff, dxOff (-1: sums only))
+napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
+  Args args(env, info, "batchNormBackward", 12);
+  Heap heap;
+  if (!args.ok || !heap.open(args)) return nullptr;
+  const double rows = args.number(6);
+  const int cols = args.integer(7);
+  const float eps = float(args.number(8));
+  if (args.ok && (rows < 1 || rows != double(int64_t(rows)) || cols < 1)) args.fail("invalid rows or cols");
+  const float* dy = heap.at(args, args.number(1), rows * cols, "dy");
+  const float* x = heap.at(args, args.number(2), rows * cols, "x");
+  const float* mean = heap.at(args, args.number(3), cols, "mean");
+  const float* variance = heap.at(args, args.number(4), cols, "variance");
+  const float* gamma = heap.at(args, args.number(5), cols, "gamma");
+  float* sumDy = heap.at(args, args.number(9), cols, "sumDy");
+  float* sumDyXmu = heap.at(args, args.number(10), cols, "sumDyXmu");
+  const double dxOff = args.number(11);
+  float* dx = dxOff < 0 ? nullptr : heap.at(args, dxOff, rows * cols, "dx");
+  if (!args.ok) return nullptr;
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  gKernels->batchNormBackward(dy, x, mean, variance, gamma, int64_t(rows), cols, eps, sumDy, sumDyXmu, dx);
+  return undefinedValue(env);
+}
+
 void cleanup(void*) {
   std::lock_guard<std::mutex> lock(gConfigMutex);
   if (--gEnvCount == 0 && gPool) {
@@ -399,6 +447,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"reduceRows", nullptr, ReduceRows, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, kMethod, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -65,6 +65,15 @@ struct KernelTable {
                  float* out, int64_t n, int cols);
   // out[i] = f(x[i]) for the UnaryOp f; alpha is Step's value for x <= 0 and Fill's value.
   void (*unary)(ThreadPool& pool, int op, const float* x, float* out, int64_t n, float alpha);
+  // Batch normalisation of x [rows, cols] over rows (training mode): mean, biased variance, and
+  // y = (x - mean) * gamma / sqrt(variance + eps) + beta.
+  void (*batchNormForward)(const float* x, const float* gamma, const float* beta, int64_t rows, int cols,
+                           float eps, float* y, float* mean, float* variance);
+  // Its gradient: sumDy = sum of dy, sumDyXmu = sum of dy * (x - mean) (per column), and
+  // dx = gamma / std * (dy - sumDy / rows - (x - mean) / std^2 * sumDyXmu / rows). dx may be null.
+  void (*batchNormBackward)(const float* dy, const float* x, const float* mean, const float* variance,
+                            const float* gamma, int64_t rows, int cols, float eps, float* sumDy,
+                            float* sumDyXmu, float* dx);
 };
 
 enum UnaryOp { kSquare = 0, kSqrt = 1, kNeg = 2, kReluOp = 3, kStep = 4, kFill = 5, kRsqrt = 6 };

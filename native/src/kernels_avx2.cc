@@ -1,6 +1,7 @@
 // AVX2 + FMA: 6 x 16 register tile (12 ymm accumulators).
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

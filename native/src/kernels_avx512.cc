@@ -1,6 +1,7 @@
 // AVX-512F: 8 x 32 register tile (16 zmm accumulators).
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,6 +1,7 @@
 // Portable fallback: 6 x 8 register tile of 128-bit vectors.
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,13 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '../core/rng.ts';
+import { initBackend } from './backend.ts';
 import {
-  loadNativeKernels, nativeAddon, registerNativeKernels, unregisterNativeKernels,
+  batchNormTraining, installNativeKernelHook, loadNativeKernels, nativeAddon, nativeKernelsRegistered,
+  unregisterNativeKernels,
 } from './native_kernels.ts';
 
 const load = loadNativeKernels({ threads: 1 });
@@ -145,13 +143,24 @@ function bitsEqual(a: Float32Array, b: Float32Array): boolean {
 
 describe('native kernels', { skip }, () => {
   const reference = new Map<string, Float32Array>();
+  // Calls per addon entry point, to check the kernels under test really ran natively.
+  const calls = new Map<string, number>();
 
   before(async () => {
-    setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + '/');
-    await tf.setBackend('wasm');
-    await tf.setBackend('cpu');
+    const native = nativeAddon()! as unknown as Record<string, (...args: unknown[]) => unknown>;
+    for (const name of ['matmul', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'reduceRows', 'binary', 'unary',
+      'batchNormForward', 'batchNormBackward']) {
+      const f = native[name]!;
+      native[name] = (...args: unknown[]) => {
+        calls.set(name, (calls.get(name) ?? 0) + 1);
+        return f(...args);
+      };
+    }
+    // The integration path: initBackend runs the hook after Gantry's own wasm kernels are registered.
+    installNativeKernelHook();
+    await initBackend('wasm', { quiet: true });
+    assert.ok(nativeKernelsRegistered());
     for (const c of CASES) reference.set(c.name, await runOn('cpu', c));
-    assert.ok(registerNativeKernels());
   });
 
   after(async () => {
@@ -164,6 +173,7 @@ describe('native kernels', { skip }, () => {
     for (const threads of [1, 2]) {
       it(`match the cpu backend (${isa}, ${threads} thread${threads > 1 ? 's' : ''})`, async () => {
         assert.equal(loadNativeKernels({ threads, isa }).isa, isa);
+        calls.clear();
         const before = tf.memory().numTensors;
         const failures: string[] = [];
         for (const c of CASES) {
@@ -172,6 +182,8 @@ describe('native kernels', { skip }, () => {
         }
         assert.deepEqual(failures, []);
         assert.equal(tf.memory().numTensors, before);
+        assert.deepEqual([...calls.keys()].sort(),
+          ['binary', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'matmul', 'reduceRows', 'unary']);
       });
     }
   }
@@ -212,6 +224,49 @@ describe('native kernels', { skip }, () => {
       assert.ok(relativeError(got1!, want1!) < 1e-5, `fused conv2d ${activation}`);
       assert.ok(relativeError(got2!, want2!) < 1e-5, `fused matMul ${activation}`);
     }
+  });
+
+  it('fuse batch normalisation, forward and gradients, like the composite ops', async () => {
+    loadNativeKernels({ threads: 2 });
+    for (const shape of [[64, 7, 7, 128], [64, 6272], [3, 5, 5, 7]]) {
+      const c = shape[shape.length - 1]!;
+      const x = rand(shape), gamma = rand([c]), beta = rand([c]), w = rand(shape);
+      const run = async (backend: 'cpu' | 'wasm') => {
+        await tf.setBackend(backend);
+        const before = tf.memory().numTensors;
+        const outs = tf.tidy(() => {
+          const xt = tf.tensor(x.data, shape), gt = tf.tensor1d(gamma.data), bt = tf.tensor1d(beta.data);
+          const wt = tf.tensor(w.data, shape);
+          // A weighted sum as the loss, so every element of dy differs.
+          const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+            tf.sum(tf.mul(batchNormTraining(a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5).y, wt));
+          const grads = tf.grads(f)([xt, gt, bt]);
+          const { y, mean, variance } = batchNormTraining(xt, gt as tf.Tensor1D, bt as tf.Tensor1D, 1e-5);
+          return [y, mean, variance, ...grads];
+        });
+        const data = outs.map((t) => t.dataSync() as Float32Array);
+        tf.dispose(outs);
+        assert.equal(tf.memory().numTensors, before);
+        return data;
+      };
+      const want = await run('cpu');
+      calls.clear();
+      const got = await run('wasm');
+      assert.ok((calls.get('batchNormForward') ?? 0) > 0 && (calls.get('batchNormBackward') ?? 0) > 0);
+      ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((name, i) => {
+        const err = relativeError(got[i]!, want[i]!);
+        assert.ok(err < 1e-4, `batchNorm [${shape}] ${name}: relative error ${err.toExponential(2)}`);
+      });
+    }
+  });
+
+  it('follow TF.js on NaN for Step and Relu', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor1d([NaN, -1, 0, 2]);
+    const [step, relu] = [tf.step(x, 0.2), tf.relu(x)];
+    assert.deepEqual(Array.from(step.dataSync()), [NaN, 0.2, 0.2, 1].map((v) => Math.fround(v)));
+    assert.deepEqual(Array.from(relu.dataSync()), [NaN, 0, 0, 2]);
+    tf.dispose([x, step, relu]);
   });
 
   it('reject bad shapes and offsets with clear errors', () => {

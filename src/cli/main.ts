@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { initBackend, type BackendName } from '../backend/backend.ts';
+import { initEngine, type EngineName } from '../backend/engine.ts';
 import { listPresets, loadConfig } from '../core/config.ts';
 import { createProgress } from './progress.ts';
 import { sampleCommand } from './sample.ts';
@@ -27,7 +27,7 @@ function backendArg(v: string): string {
 }
 
 export async function setupBackend(name: string | undefined, threads?: number): Promise<string> {
-  return initBackend((name ?? 'auto') as BackendName, { threads, quiet: true });
+  return initEngine((name ?? 'auto') as EngineName, { threads, quiet: true });
 }
 
 function timestamp(): string {
@@ -144,7 +144,7 @@ export function buildProgram(): Command {
     .action(async (o: { quick?: boolean }) => {
       const benchFile = new URL('../../bench/bench.ts', import.meta.url);
       if (!fs.existsSync(benchFile)) throw new UsageError('bench/bench.ts is missing from this install');
-      const { runBench } = await import(benchFile.href);
+      const { runBench } = (await import(benchFile.href)) as { runBench: (o: { quick: boolean }) => Promise<unknown> };
       const result = await runBench({ quick: !!o.quick });
       process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     });

@@ -8,20 +8,28 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { initBackend } from '../backend/backend.ts';
+import { initEngine } from '../backend/engine.ts';
 import { loadConfig } from '../core/config.ts';
 import { Rng } from '../core/rng.ts';
 import { classify, getFeatureNet } from '../metrics/feature_net.ts';
 import { openRun, trainRun } from './run.ts';
 
-await initBackend('auto', { quiet: true });
+await initEngine('auto');
 
 const cacheDir = process.env.GANTRY_CACHE ?? path.join(os.tmpdir(), 'gantry-test-cache');
 
 async function classAccuracy(preset: 'cgan-mnist' | 'acgan-mnist'): Promise<number> {
   const cfg = loadConfig(preset, {
     model: { latentDim: 64, network: { arch: 'dcgan', width: 32, dNorm: 'batch' } },
-    train: { steps: Number(process.env.GANTRY_COND_TEST_STEPS ?? 700), batchSize: 64, logEvery: 100, sampleEvery: 100000, checkpointEvery: 100000 },
+    train: {
+      steps: Number(process.env.GANTRY_COND_TEST_STEPS ?? 2500),
+      batchSize: 64,
+      optimizerG: { type: 'adam', lr: 0.001, beta1: 0.5 },
+      optimizerD: { type: 'adam', lr: 0.0005, beta1: 0.5 },
+      logEvery: 100,
+      sampleEvery: 100000,
+      checkpointEvery: 100000,
+    },
   });
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cond-')), preset);
   await trainRun({ config: cfg, preset, outDir: out });

@@ -1,0 +1,96 @@
+/**
+ * `npm run bench` / `gantry bench`: one JSON object with, per engine and thread count, the DCGAN-MNIST
+ * step of the PyTorch peer (images/s, ms/step, peak RSS), the toy-grid MLP step (steps/s) and generation
+ * throughput (images/s over 1,000 samples); plus the PyTorch peer itself at 1 and 2 threads when Debian's
+ * system Python can import torch, and Gantry's ratio to PyTorch's best. Each measurement runs in its own
+ * process so engines and thread pools do not interfere.
+ */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { initEngine } from '../src/backend/engine.ts';
+import { loadConfig } from '../src/core/config.ts';
+import { Rng } from '../src/core/rng.ts';
+import { toySource } from '../src/data/toy.ts';
+import { Network } from '../src/models/network.ts';
+import { buildGanSpecs } from '../src/models/zoo.ts';
+import { GanTrainer, disposeLosses } from '../src/train/gan_trainer.ts';
+
+const SELF = fileURLToPath(import.meta.url);
+const DCGAN_STEP = fileURLToPath(new URL('./dcgan_step.ts', import.meta.url));
+const PEER = fileURLToPath(new URL('../../shared/peer/dcgan_torch.py', import.meta.url));
+const round = (x: number) => Math.round(x * 10) / 10;
+
+function child(command: string, args: string[]): Record<string, unknown> {
+  const r = spawnSync(command, args, { encoding: 'utf8' });
+  const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (r.status !== 0 || !line) return { error: (r.stderr || `exit ${r.status}`).trim().split('\n').pop() };
+  return JSON.parse(line) as Record<string, unknown>;
+}
+
+/** The toy-grid preset's training step, and generation of 1,000 DCGAN-MNIST images (child process). */
+async function measureInProcess(engine: string, threads: number, steps: number): Promise<Record<string, unknown>> {
+  const active = await initEngine(engine as 'native', { threads });
+  const cfg = loadConfig('toy-grid');
+  const t = new GanTrainer(cfg, toySource('grid25', 1));
+  for (let i = 0; i < 20; i++) disposeLosses(t.trainStep());
+  let start = performance.now();
+  for (let i = 0; i < steps; i++) disposeLosses(t.trainStep());
+  await t.G.trainable[0]!.data();
+  const toySteps = steps / ((performance.now() - start) / 1000);
+  t.dispose();
+
+  const specs = buildGanSpecs({ arch: 'dcgan', width: 64 }, { latentDim: 100, dataShape: [28, 28, 1], numClasses: 0, conditioning: 'none' });
+  const G = new Network('Gbench', specs.generator, new Rng(1));
+  const rng = new Rng(2);
+  const gen = async (n: number) => {
+    for (let i = 0; i < n; i += 250) {
+      const y = tf.tidy(() => G.apply(tf.tensor2d(rng.normalArray(250 * 100), [250, 100]), { training: false }));
+      await y.data();
+      y.dispose();
+    }
+  };
+  await gen(250);
+  start = performance.now();
+  await gen(1000);
+  const genRate = 1000 / ((performance.now() - start) / 1000);
+  G.dispose();
+  return { engine: active, threads, toy_grid_steps_per_s: round(toySteps), generate_images_per_s: round(genRate), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) };
+}
+
+function torchAvailable(): boolean {
+  return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+}
+
+export async function runBench(opts: { quick?: boolean } = {}): Promise<Record<string, unknown>> {
+  const steps = opts.quick ? 10 : 30;
+  const cores = os.availableParallelism();
+  const configs: Array<[string, number]> = [['wasm', 1], ['native', 1]];
+  if (cores > 1) configs.push(['native', cores]);
+  const engines: Record<string, unknown>[] = [];
+  for (const [engine, threads] of configs) {
+    const dcgan = child(process.execPath, ['--import', 'tsx', DCGAN_STEP, '--engine', engine, '--threads', String(threads), '--steps', String(steps)]);
+    const other = child(process.execPath, ['--import', 'tsx', SELF, '--child', engine, '--threads', String(threads), '--steps', String(steps * 10)]);
+    engines.push({ engine, threads, dcgan_mnist_step: dcgan, ...other, engine_active: other.engine });
+  }
+  const result: Record<string, unknown> = { machine: { cpus: cores, model: os.cpus()[0]?.model }, batch: 64, engines };
+  if (torchAvailable()) {
+    const peer = [1, 2].map((t): Record<string, unknown> => ({ threads: t, ...child('/usr/bin/python3', [PEER, '--threads', String(t), '--steps', String(steps)]) }));
+    result.pytorch_peer = peer;
+    const best = Math.max(...peer.map((p) => Number(p.images_per_s ?? 0)));
+    const ours = engines.find((e) => e.engine === 'native' && e.threads === cores) ?? engines[engines.length - 1]!;
+    const img = Number((ours.dcgan_mnist_step as Record<string, unknown>).images_per_s ?? 0);
+    result.ratio_default_engine_to_pytorch_best = best > 0 ? Math.round((img / best) * 100) / 100 : null;
+  } else {
+    result.pytorch_peer = 'not run: Debian python3 cannot import torch (apt-get install -y python3-torch libopenblas0-pthread)';
+  }
+  return result;
+}
+
+if (process.argv[1] === SELF) {
+  const { values } = parseArgs({ options: { child: { type: 'string' }, threads: { type: 'string', default: '1' }, steps: { type: 'string', default: '200' }, quick: { type: 'boolean', default: false } } });
+  if (values.child) console.log(JSON.stringify(await measureInProcess(values.child, Number(values.threads), Number(values.steps))));
+  else console.log(JSON.stringify(await runBench({ quick: values.quick }), null, 2));
+}
