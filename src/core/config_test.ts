@@ -30,7 +30,7 @@ test('invalid values name the field', () => {
   const good = fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'presets', 'toy-ring.yaml'), 'utf8');
   fs.writeFileSync(path.join(dir, 'a.yaml'), good.replace('batchSize: 256', 'batchSize: -3'));
   assert.throws(() => loadConfig(path.join(dir, 'a.yaml')), /train\.batchSize/);
-  fs.writeFileSync(path.join(dir, 'b.yaml'), good.replace('loss: nonsaturating', 'loss: magic'));
+  fs.writeFileSync(path.join(dir, 'b.yaml'), good.replace(/^loss: .*$/m, 'loss: magic'));
   assert.throws(() => loadConfig(path.join(dir, 'b.yaml')), /loss/);
   fs.writeFileSync(path.join(dir, 'c.yaml'), good + 'bogus: 1\n');
   assert.throws(() => loadConfig(path.join(dir, 'c.yaml')), /bogus/);

@@ -180,8 +180,8 @@ export class GanTrainer {
   /** One iteration: dSteps discriminator updates, then gSteps generator updates. Returns the last losses. */
   trainStep(): StepLosses {
     const factor = this.lrFactor();
-    (this.optD as { setLearningRateFactor?: (f: number) => void }).setLearningRateFactor?.(factor);
-    (this.optG as { setLearningRateFactor?: (f: number) => void }).setLearningRateFactor?.(factor);
+    this.optD.setLearningRateFactor(factor);
+    this.optG.setLearningRateFactor(factor);
     let d: StepLosses = {};
     for (let k = 0; k < this.cfg.train.dSteps; k++) {
       disposeLosses(d);

@@ -26,6 +26,8 @@ export interface Optimizer {
   getState(): Record<string, tf.Tensor>;
   /** Replaces the state with copies of the given tensors (as produced by getState). */
   setState(state: Record<string, tf.Tensor>): void;
+  /** Scales the configured learning rate from the next step on (schedules); 1 restores it. */
+  setLearningRateFactor(factor: number): void;
   dispose(): void;
 }
 
@@ -50,12 +52,20 @@ abstract class SlotOptimizer<S> implements Optimizer {
   private stepTensorValue = -1;
 
   readonly config: OptimizerConfig;
+  /** The learning rate in force: config.lr times the schedule's factor. */
+  protected lr: number;
 
   constructor(
     config: OptimizerConfig,
     private readonly slotNames: readonly string[],
   ) {
     this.config = Object.freeze({ ...config });
+    this.lr = config.lr;
+  }
+
+  setLearningRateFactor(factor: number): void {
+    checkNumber('learning-rate factor', factor, positive, 'a positive number');
+    this.lr = this.config.lr * factor;
   }
 
   /** Scalars shared by all variables in one step; `step` is the 1-based index of this step. */
@@ -213,8 +223,8 @@ class Adam extends SlotOptimizer<AdamScalars> {
       oneMinusBeta1: tf.scalar(1 - this.beta1),
       beta2: tf.scalar(this.beta2),
       oneMinusBeta2: tf.scalar(1 - this.beta2),
-      sqrtVScale: tf.scalar((1 - this.beta1 ** step) / (this.config.lr * Math.sqrt(1 - this.beta2 ** step))),
-      scaledEps: tf.scalar((this.eps * (1 - this.beta1 ** step)) / this.config.lr),
+      sqrtVScale: tf.scalar((1 - this.beta1 ** step) / (this.lr * Math.sqrt(1 - this.beta2 ** step))),
+      scaledEps: tf.scalar((this.eps * (1 - this.beta1 ** step)) / this.lr),
     };
   }
 
@@ -252,7 +262,7 @@ class Sgd extends SlotOptimizer<SgdScalars> {
   }
 
   protected stepScalars(): SgdScalars {
-    return { lr: tf.scalar(this.config.lr), momentum: tf.scalar(this.momentum) };
+    return { lr: tf.scalar(this.lr), momentum: tf.scalar(this.momentum) };
   }
 
   protected update(
@@ -295,7 +305,7 @@ class Rmsprop extends SlotOptimizer<RmspropScalars> {
 
   protected stepScalars(): RmspropScalars {
     return {
-      lr: tf.scalar(this.config.lr),
+      lr: tf.scalar(this.lr),
       rho: tf.scalar(this.rho),
       oneMinusRho: tf.scalar(1 - this.rho),
       eps: tf.scalar(this.eps),

@@ -204,3 +204,18 @@ describe('optimizers', () => {
     opt.dispose();
   });
 });
+
+it('setLearningRateFactor scales the next SGD step exactly', async () => {
+  await tf.setBackend('cpu');
+  const v = tf.variable(tf.tensor1d([1, 2]), true, 'lr_factor_test/w');
+  const g = tf.tensor1d([0.5, -1]);
+  const opt = createOptimizer({ type: 'sgd', lr: 0.1 });
+  opt.setLearningRateFactor(0.5);
+  opt.apply([v], [g]);
+  const got = Array.from(v.dataSync());
+  const want = [1 - 0.05 * 0.5, 2 + 0.05];
+  got.forEach((x, i) => assert.ok(Math.abs(x - want[i]!) < 1e-6, `${x} vs ${want[i]}`));
+  assert.throws(() => opt.setLearningRateFactor(0), /positive/);
+  opt.dispose();
+  tf.dispose([v, g]);
+});
