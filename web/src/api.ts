@@ -1,42 +1,8 @@
 /** Types and calls for the studio's JSON API (src/serve/server.ts). */
 
-export interface RunStatus {
-  name?: string;
-  preset?: string;
-  state?: string;
-  step?: number;
-  totalSteps?: number;
-  startedAt?: string;
-  updatedAt?: string;
-  error?: string;
-  dataset?: string;
-  conditional?: boolean;
-  numClasses?: number;
-}
-
-export type MetricLine = Record<string, unknown> & { step?: number; kind?: string };
-
-export interface RunSummary {
-  name: string;
-  status: RunStatus | null;
-  statusError?: string;
-  lastMetrics: MetricLine | null;
-  lastEval: MetricLine | null;
-  hasExport: boolean;
-  latestSample: string | null;
-}
-
-export interface SampleEntry {
-  file: string;
-  step: number | null;
-}
-
-export interface RunDetail extends RunSummary {
-  config: string | null;
-  metrics: MetricLine[];
-  metricsTotal: number;
-  samples: SampleEntry[];
-}
+// The server's own types (type-only: nothing from the Node side is bundled).
+export type { MetricLine, RunDetail, RunStatus, RunSummary, SampleEntry } from '../../src/serve/api_types.ts';
+import type { RunDetail, RunSummary } from '../../src/serve/api_types.ts';
 
 async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
