@@ -1,5 +1,6 @@
 /** `gantry eval`: one JSON object of metrics whose keys carry their protocol. */
 import { Rng } from '../core/rng.ts';
+import { isToyName } from '../data/toy.ts';
 import { readSamples } from '../metrics/samples_io.ts';
 import { evaluateToy, openRun } from '../train/run.ts';
 
@@ -27,7 +28,7 @@ export async function evalCommand(run: string | undefined, o: Record<string, unk
   if (!run) throw new Error('give a run folder, or --samples PATH --dataset NAME, or --real-vs-real --dataset NAME');
   const { cfg, trainer, step } = await openRun(run);
   try {
-    const toy = cfg.data.name === 'ring8' || cfg.data.name === 'grid25';
+    const toy = isToyName(cfg.data.name);
     // 'auto': mode counting where modes are known, the image metrics elsewhere.
     if (metrics.includes('auto')) metrics = toy ? ['modes'] : cfg.data.name === 'stacked-mnist' ? ['stacked'] : ['fid', 'kid', 'is', 'pr', 'dc'];
     if (toy) {

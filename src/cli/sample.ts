@@ -4,7 +4,7 @@ import path from 'node:path';
 import { encodeImage, encodeImageGrid, encodeScatter } from '../core/images.ts';
 import { encodeNpy } from '../core/npy.ts';
 import { Rng } from '../core/rng.ts';
-import { TOY_MIXTURES } from '../data/toy.ts';
+import { getToyMixture, isToyName } from '../data/toy.ts';
 import { openRun } from '../train/run.ts';
 
 export async function sampleCommand(run: string, o: { out: string; n: number; seed: number; class?: number }): Promise<void> {
@@ -24,8 +24,8 @@ export async function sampleCommand(run: string, o: { out: string; n: number; se
     } else if (out.endsWith('.png')) {
       fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
       if (shape.length === 1) {
-        const mix = TOY_MIXTURES[cfg.data.name as 'ring8' | 'grid25'];
-        fs.writeFileSync(out, encodeScatter(x, mix?.modes ?? [], trainer.data.range));
+        const modes = isToyName(cfg.data.name) ? getToyMixture(cfg.data.name).modes : [];
+        fs.writeFileSync(out, encodeScatter(x, modes, trainer.data.range));
       } else {
         // Conditional grids without --class: one row per class.
         const byClass = k > 0 && o.class === undefined;

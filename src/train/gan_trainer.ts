@@ -129,14 +129,13 @@ export class GanTrainer {
           parts.aux_d = tf.keep(aux);
           total = tf.add(total, tf.mul(aux, cfg.train.auxWeight));
         }
+        // Penalties are taken on the adversarial output only; labels follow the real batch.
+        const critic = (x: tf.Tensor) => this.splitD(this.D.apply(x, { training: true, labels: real.labels })).adv;
         if (reg.type === 'gp') {
-          // The penalty is taken on the adversarial output only; labels follow the real batch.
-          const critic = (x: tf.Tensor) => this.splitD(this.D.apply(x, { training: true, labels: real.labels })).adv;
           const gp = gradientPenalty(critic, real.x, fake, eps!);
           parts.gp = tf.keep(gp);
           total = tf.add(total, tf.mul(gp, reg.weight));
         } else if (reg.type === 'r1') {
-          const critic = (x: tf.Tensor) => this.splitD(this.D.apply(x, { training: true, labels: real.labels })).adv;
           const r1 = r1Penalty(critic, real.x);
           parts.r1 = tf.keep(r1);
           total = tf.add(total, tf.mul(r1, reg.weight / 2));

@@ -12,7 +12,7 @@ import { encodeImageGrid, encodeScatter } from '../core/images.ts';
 import { Rng } from '../core/rng.ts';
 import type { DataSource } from '../data/dataset.ts';
 import { openDataSource } from '../data/registry.ts';
-import { TOY_MIXTURES } from '../data/toy.ts';
+import { getToyMixture, isToyName } from '../data/toy.ts';
 import { modeCoverage } from '../metrics/mode_coverage.ts';
 import { exportGenerator } from './export.ts';
 import { findCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
@@ -62,8 +62,6 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
   fs.renameSync(tmp, file);
 }
 
-const isToy = (name: string) => name === 'ring8' || name === 'grid25';
-
 /** Everything the trainer holds, as named tensors (not copies: do not dispose). */
 function stateTensors(t: GanTrainer): Record<string, tf.Tensor> {
   const out: Record<string, tf.Tensor> = {};
@@ -93,8 +91,8 @@ async function writeSamples(t: GanTrainer, cfg: GanConfig, dir: string): Promise
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `step_${String(t.step).padStart(6, '0')}.png`);
   let png: Buffer;
-  if (isToy(cfg.data.name)) {
-    const mix = TOY_MIXTURES[cfg.data.name as 'ring8' | 'grid25'];
+  if (isToyName(cfg.data.name)) {
+    const mix = getToyMixture(cfg.data.name);
     const pts = await t.generate(2500, new Rng(cfg.seed + 7919));
     png = encodeScatter(pts, mix.modes, t.data.range);
   } else {
@@ -111,7 +109,7 @@ async function writeSamples(t: GanTrainer, cfg: GanConfig, dir: string): Promise
 
 /** Evaluation that runs at the end of training (and every eval.every steps): mode coverage on 2-D data. */
 export async function evaluateToy(t: GanTrainer, cfg: GanConfig, n = 2500, seed = cfg.seed + 104729): Promise<Record<string, number>> {
-  const mix = TOY_MIXTURES[cfg.data.name as 'ring8' | 'grid25'];
+  const mix = getToyMixture(cfg.data.name);
   const pts = await t.generate(n, new Rng(seed));
   const r = modeCoverage(pts, mix.modes, mix.std);
   return { modes_covered: r.modes_covered, num_modes: r.num_modes, high_quality_pct: r.high_quality_pct, n_samples: n };
@@ -197,7 +195,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<{ status: RunStat
         disposeLosses(losses);
       }
       if (s % sampleEvery === 0 || last) await writeSamples(trainer, cfg, path.join(outDir, 'samples'));
-      if (cfg.eval.every > 0 && s % cfg.eval.every === 0 && !last && isToy(cfg.data.name)) {
+      if (cfg.eval.every > 0 && s % cfg.eval.every === 0 && !last && isToyName(cfg.data.name)) {
         appendMetrics({ step: s, kind: 'eval', time: new Date().toISOString(), ...(await evaluateToy(trainer, cfg)) });
       }
       if (checkpointNow) {
@@ -207,7 +205,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<{ status: RunStat
         writeStatus();
       }
     }
-    if (isToy(cfg.data.name)) {
+    if (isToyName(cfg.data.name)) {
       finalEval = await evaluateToy(trainer, cfg);
       appendMetrics({ step: trainer.step, kind: 'eval', time: new Date().toISOString(), ...finalEval });
     }
