@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../core/rng.ts';
 import { initBackend } from './backend.ts';
+import { batchNormTraining } from './batch_norm.ts';
 import {
-  batchNormTraining, installNativeKernelHook, loadNativeKernels, nativeAddon, nativeKernelsRegistered,
-  unregisterNativeKernels,
+  installNativeKernelHook, loadNativeKernels, nativeAddon, nativeKernelsRegistered, unregisterNativeKernels,
 } from './native_kernels.ts';
 
 const load = loadNativeKernels({ threads: 1 });

@@ -81,7 +81,7 @@ function ganGradients(backend: 'wasm' | 'cpu', dSpec: NetworkSpec, secondOrder: 
       const fake = g.apply(z, { training: true });
       let loss = tf.sub(tf.mean(d.apply(fake, { training: true })), tf.mean(d.apply(real, { training: true })));
       if (secondOrder) {
-        const dx = tf.grad((x: tf.Tensor) => tf.sum(d.apply(x, { training: true })))(real);
+        const dx = tf.grad((x: tf.Tensor) => tf.sum(d.apply(x, { training: true, twiceDifferentiable: true })))(real);
         loss = tf.add(loss, tf.mul(tf.sum(tf.square(dx)), 0.1));
       }
       return loss as tf.Scalar;

@@ -4,7 +4,7 @@ import { isToyName } from '../data/toy.ts';
 import { readSamples } from '../metrics/samples_io.ts';
 import { evaluateToy, openRun } from '../train/run.ts';
 
-const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'stacked'];
+const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'stacked', 'acc'];
 
 export async function evalCommand(run: string | undefined, o: Record<string, unknown>): Promise<Record<string, unknown>> {
   let metrics = String(o.metrics ?? 'auto').split(',').map((m) => m.trim()).filter(Boolean);
@@ -13,32 +13,41 @@ export async function evalCommand(run: string | undefined, o: Record<string, unk
   const ref = String(o.ref ?? 'test');
   if (ref !== 'test' && ref !== 'train') throw new Error(`--ref must be 'test' or 'train', got '${ref}'`);
   const seed = Number(o.seed ?? 0);
+  const dataDir = o.dataDir === undefined ? undefined : String(o.dataDir);
   const { evaluate, realVsReal } = await import('../metrics/evaluate.ts');
   if (metrics.includes('auto') && (o.realVsReal || o.samples)) metrics = ['fid', 'kid', 'is', 'pr', 'dc'];
   if (o.realVsReal) {
     if (!o.dataset) throw new Error('--real-vs-real needs --dataset');
-    return realVsReal(o.dataset as never, Number(o.n ?? 10000), { metrics: metrics.filter((m) => m !== 'modes'), seed });
+    return realVsReal(o.dataset as never, Number(o.n ?? 10000), { metrics: metrics.filter((m) => m !== 'modes'), seed, dataDir });
   }
   if (o.samples) {
     if (!o.dataset) throw new Error('--samples needs --dataset (mnist, fashion-mnist, cifar10) to pick the reference and feature network');
     const s = readSamples(String(o.samples));
     const n = Math.min(s.count, Number(o.n ?? s.count));
-    return evaluate({ metrics, samples: s.x, count: n, shape: s.shape, dataset: o.dataset as never, ref: ref as 'test' | 'train', n, seed });
+    return evaluate({ metrics, samples: s.x, count: n, shape: s.shape, dataset: o.dataset as never, ref: ref as 'test' | 'train', n, seed, dataDir });
   }
   if (!run) throw new Error('give a run folder, or --samples PATH --dataset NAME, or --real-vs-real --dataset NAME');
   const { cfg, trainer, step } = await openRun(run);
   try {
     const toy = isToyName(cfg.data.name);
     // 'auto': mode counting where modes are known, the image metrics elsewhere.
-    if (metrics.includes('auto')) metrics = toy ? ['modes'] : cfg.data.name === 'stacked-mnist' ? ['stacked'] : ['fid', 'kid', 'is', 'pr', 'dc'];
+    const conditional = trainer.numClasses > 0;
+    if (metrics.includes('auto')) {
+      metrics = toy ? ['modes'] : cfg.data.name === 'stacked-mnist' ? ['stacked'] : ['fid', 'kid', 'is', 'pr', 'dc'];
+      // Conditional runs also report how often the feature net agrees with the asked class.
+      if (conditional) metrics.push('acc');
+    }
+    if (metrics.includes('acc') && !conditional) throw new Error(`run ${run} is unconditional: 'acc' needs a conditional model`);
     if (toy) {
       if (metrics.some((m) => m !== 'modes')) throw new Error(`run ${run} is on 2-D data: only 'modes' applies`);
       const n = Number(o.n ?? 2500);
       return { run, step, dataset: cfg.data.name, ...(await evaluateToy(trainer, cfg, n, seed + 104729)) };
     }
     const n = Number(o.n ?? 10000);
-    const samples = await trainer.generate(n, new Rng(seed + 1));
-    const result = await evaluate({ metrics, samples, count: n, shape: trainer.data.shape, dataset: cfg.data.name as never, ref: ref as 'test' | 'train', n, seed });
+    // Conditional samples are asked for every class in turn, so the class balance matches the data's.
+    const labels = conditional ? Int32Array.from({ length: n }, (_, i) => i % trainer.numClasses) : undefined;
+    const samples = await trainer.generate(n, new Rng(seed + 1), { labels });
+    const result = await evaluate({ metrics, samples, count: n, shape: trainer.data.shape, dataset: cfg.data.name as never, ref: ref as 'test' | 'train', n, seed, labels, dataDir: cfg.data.dir });
     return { run, step, ...result };
   } finally {
     trainer.dispose();

@@ -92,16 +92,18 @@ export function buildProgram(): Command {
     .command('eval')
     .description('measure a run (or a folder/.npy of samples) and print one JSON object')
     .argument('[run]', 'run folder')
-    .option('--metrics <list>', 'comma-separated: modes,fid,kid,is,pr,dc,stacked (default: modes on 2-D data, stacked on Stacked MNIST, fid,kid,is,pr,dc on images)', 'auto')
+    .option('--metrics <list>', 'comma-separated: modes,fid,kid,is,pr,dc,stacked,acc (default: modes on 2-D data, stacked on Stacked MNIST, fid,kid,is,pr,dc on images, plus acc for conditional runs)', 'auto')
     .option('--n <n>', 'number of generated samples', intArg('--n', 1))
     .option('--ref <split>', 'reference split: test or train', 'test')
     .option('--samples <path>', 'evaluate a folder of PNGs or a .npy file instead of a run')
     .option('--dataset <name>', 'dataset of --samples / --real-vs-real')
     .option('--real-vs-real', 'the floor: train split against test split')
+    .option('--data-dir <dir>', 'dataset folder for --samples / --real-vs-real (a run uses its own)')
     .option('--seed <s>', 'random seed', intArg('--seed', 0), 0)
     .option('--backend <name>', 'tensor engine', backendArg, 'auto')
+    .option('--threads <n>', 'threads for native kernels (default: all cores)', intArg('--threads', 1))
     .action(async (run: string | undefined, o: Record<string, unknown>) => {
-      await setupBackend(o.backend as string);
+      await setupBackend(o.backend as string, o.threads as number | undefined);
       const result = await evalCommand(run, o);
       process.stdout.write(JSON.stringify(result) + '\n');
     });

@@ -15,7 +15,7 @@ const optimizer = z.discriminatedUnion('type', [
 ]);
 
 const arch = z.discriminatedUnion('arch', [
-  z.object({ arch: z.literal('mlp'), hidden: z.number().int().positive().max(8192), depth: z.number().int().min(1).max(16), pack: z.number().int().min(1).max(16).default(1), gNorm: z.enum(['batch', 'none']).default('none'), dInputScale: z.number().positive().max(1000).default(1) }).strict(),
+  z.object({ arch: z.literal('mlp'), hidden: z.number().int().positive().max(8192), depth: z.number().int().min(1).max(16), pack: z.number().int().min(1).max(16).default(1), gNorm: z.enum(['batch', 'none']).default('none'), dInputScale: z.number().positive().max(1000).default(1), latentComponents: z.number().int().min(0).max(4096).default(0), latentNoiseScale: z.number().positive().max(100).default(1) }).strict(),
   z.object({ arch: z.literal('dcgan'), width: z.number().int().positive().max(1024), dNorm: z.enum(['batch', 'none', 'spectral']).default('batch') }).strict(),
 ]);
 
@@ -36,7 +36,7 @@ export const configSchema = z
     model: z
       .object({
         latentDim: z.number().int().positive().max(4096),
-        conditioning: z.enum(['none', 'concat', 'acgan']).default('none'),
+        conditioning: z.enum(['none', 'concat', 'acgan', 'projection']).default('none'),
         network: arch,
       })
       .strict(),

@@ -5,6 +5,7 @@
  * R1) and every variable is owned, named and ordered for exact checkpoints.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchNormTraining } from '../backend/batch_norm.ts';
 import { leakyRelu, stopGradient } from '../backend/ops.ts';
 import { Rng } from '../core/rng.ts';
 
@@ -20,10 +21,22 @@ export type LayerSpec =
   | { type: 'flatten' }
   /** Appends the one-hot label: to a vector as extra features, to an image as constant channel maps. */
   | { type: 'concatLabel' }
+  /**
+   * Projection discriminator head (Miyato & Koyama 2018): one logit w·h + b + embed[label]·h from a flat
+   * feature vector h, so the label is judged against D's learned features rather than raw pixels.
+   */
+  | { type: 'projectLabel'; sn?: boolean }
   /** PacGAN packing: n samples are judged jointly, [B, ...] -> [B/n, ..., n·C]. */
   | { type: 'pack'; n: number }
   /** Fixed y = x·scale + offset (no variables): maps data ranges to and from [−1, 1]. */
-  | { type: 'affine'; scale: number; offset: number };
+  | { type: 'affine'; scale: number; offset: number }
+  /**
+   * Mixed discrete/continuous latent: the first k entries of a standard-normal latent become the
+   * one-hot of their argmax (a uniform categorical code, since the argmax of i.i.d. normals is uniform),
+   * the rest pass through, times noiseScale (default 1). Lets an MLP generator learn a disconnected
+   * support (see docs/toy_results.md).
+   */
+  | { type: 'discreteLatent'; components: number; noiseScale?: number };
 
 export interface NetworkSpec {
   /** Shape of one input, without the batch axis (e.g. [100] for a latent, [28, 28, 1] for an image). */
@@ -39,6 +52,11 @@ export interface ApplyOptions {
   training: boolean;
   /** Integer class labels [B] for conditional networks. */
   labels?: tf.Tensor1D;
+  /**
+   * The output will be differentiated twice (gradient penalty, R1): use only ops with second-order
+   * gradients, e.g. composite batch norm instead of the fused native kernel.
+   */
+  twiceDifferentiable?: boolean;
 }
 
 interface BuiltLayer {
@@ -171,11 +189,28 @@ function buildLayer(id: string, layer: LayerSpec, inShape: number[], spec: Netwo
       outShape = inShape.slice();
       outShape[outShape.length - 1]! += numClasses;
       break;
+    case 'projectLabel': {
+      if (numClasses <= 0) throw new Error(`${id}: projectLabel needs numClasses > 0`);
+      if (inShape.length !== 1) throw new Error(`${id}: projectLabel needs a flat input, got [${inShape}]`);
+      const fanIn = inShape[0]!;
+      v('kernel', initWeights(rng, [fanIn, 1], fanIn, spec));
+      v('bias', tf.zeros([1]));
+      v('embed', initWeights(rng, [numClasses, fanIn], fanIn, spec));
+      if (layer.sn) v('u', tf.tensor(rng.normalArray(1), [1, 1]), false);
+      outShape = [1];
+      break;
+    }
     case 'pack':
       outShape = inShape.slice();
       outShape[outShape.length - 1]! *= layer.n;
       break;
     case 'affine':
+      outShape = inShape;
+      break;
+    case 'discreteLatent':
+      if (inShape.length !== 1 || inShape[0]! <= layer.components || layer.components < 2) {
+        throw new Error(`${id}: discreteLatent with ${layer.components} components needs a flat latent longer than that, got [${inShape}]`);
+      }
       outShape = inShape;
       break;
     default:
@@ -232,13 +267,22 @@ function applyLayer(layer: BuiltLayer, x: tf.Tensor, opts: ApplyOptions, numClas
       let mean: tf.Tensor;
       let variance: tf.Tensor;
       if (opts.training) {
-        mean = tf.mean(x, axes);
-        variance = tf.mean(tf.square(tf.sub(x, mean)), axes);
+        let fusedOut: tf.Tensor | undefined;
+        if (opts.twiceDifferentiable) {
+          mean = tf.mean(x, axes);
+          variance = tf.mean(tf.square(tf.sub(x, mean)), axes);
+        } else {
+          // One fused kernel forward and one backward on the native engine (first-order gradients).
+          const bn = batchNormTraining(x, layer.params.gamma! as tf.Tensor1D, layer.params.beta! as tf.Tensor1D, eps);
+          ({ mean, variance } = bn);
+          fusedOut = bn.y;
+        }
         const n = x.size / mean.size;
         movingMean!.assign(tf.add(tf.mul(movingMean!, 1 - momentum), tf.mul(stopGradient(mean), momentum)));
         // Running variance is the unbiased estimate, as in PyTorch.
         const unbiased = tf.mul(stopGradient(variance), n / Math.max(n - 1, 1));
         movingVar!.assign(tf.add(tf.mul(movingVar!, 1 - momentum), tf.mul(unbiased, momentum)));
+        if (fusedOut) return fusedOut;
       } else {
         mean = movingMean!;
         variance = movingVar!;
@@ -274,6 +318,19 @@ function applyLayer(layer: BuiltLayer, x: tf.Tensor, opts: ApplyOptions, numClas
     }
     case 'affine':
       return tf.add(tf.mul(x, spec.scale), spec.offset);
+    case 'projectLabel': {
+      if (!opts.labels) throw new Error('this network is conditional: labels are required');
+      const oneHot = tf.cast(tf.oneHot(tf.cast(opts.labels, 'int32'), numClasses), 'float32');
+      const linear = addBias(tf.matMul(x as tf.Tensor2D, kernelOf(layer, opts.training, true) as tf.Tensor2D));
+      const embedded = tf.matMul(oneHot as tf.Tensor2D, layer.params.embed! as tf.Tensor2D);
+      return tf.add(linear, tf.sum(tf.mul(embedded, x), 1, true));
+    }
+    case 'discreteLatent': {
+      const k = spec.components;
+      const code = tf.oneHot(tf.argMax(tf.slice(x, [0, 0], [batch, k]), 1), k);
+      const noise = tf.slice(x, [0, k], [batch, x.shape[1]! - k]);
+      return tf.concat([tf.cast(code, 'float32'), spec.noiseScale === undefined ? noise : tf.mul(noise, spec.noiseScale)], 1);
+    }
     case 'pack': {
       if (batch % spec.n !== 0) throw new Error(`pack ${spec.n}: batch size ${batch} is not a multiple of ${spec.n}`);
       const inner = x.shape.slice(1, -1);

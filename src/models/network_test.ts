@@ -100,3 +100,41 @@ test('batch norm in eval mode uses running statistics', () => {
   assert.ok(Math.max(...Array.from(y.dataSync()).map(Math.abs)) < 1e-6);
   tf.dispose([x, y]);
 });
+
+test('discreteLatent turns the first k latent entries into the one-hot of their argmax, uniform over codes', () => {
+  const k = 5;
+  const net = new Network('L', { inputShape: [k + 2], layers: [{ type: 'discreteLatent', components: k, noiseScale: 0.5 }] }, new Rng(1));
+  const n = 5000;
+  const zData = new Rng(7).normalArray(n * (k + 2));
+  const out = tf.tidy(() => net.apply(tf.tensor2d(zData, [n, k + 2]), { training: false }).arraySync() as number[][]);
+  const counts = new Array<number>(k).fill(0);
+  out.forEach((row, i) => {
+    const z = Array.from(zData.subarray(i * (k + 2), (i + 1) * (k + 2)));
+    const arg = z.slice(0, k).indexOf(Math.max(...z.slice(0, k)));
+    assert.deepEqual(row.slice(0, k), Array.from({ length: k }, (_, j) => (j === arg ? 1 : 0)));
+    assert.ok(Math.abs(row[k]! - 0.5 * z[k]!) < 1e-6 && Math.abs(row[k + 1]! - 0.5 * z[k + 1]!) < 1e-6);
+    counts[arg]!++;
+  });
+  // Each code has probability 1/5: 1,000 ± 4 standard deviations (~113).
+  for (const c of counts) assert.ok(Math.abs(c - n / k) < 113, `code counts ${counts}`);
+  assert.throws(() => new Network('bad', { inputShape: [4], layers: [{ type: 'discreteLatent', components: 4 }] }, new Rng(1)), /longer than that/);
+});
+
+test('projectLabel computes w·h + b + embed[label]·h, and its gradients match finite differences', () => {
+  const net = new Network('P', { inputShape: [3], layers: [{ type: 'projectLabel' }], numClasses: 2 }, new Rng(5));
+  const [kernel, bias, embed] = net.trainable.map((v) => v.arraySync()) as [number[][], number[], number[][]];
+  const xs = [[0.5, -1, 2], [1.5, 0.25, -0.75]];
+  const labels = tf.tensor1d([1, 0], 'int32');
+  const out = tf.tidy(() => net.apply(tf.tensor2d(xs), { training: true, labels }).arraySync() as number[][]);
+  xs.forEach((x, i) => {
+    const y = i === 0 ? 1 : 0;
+    const want = x.reduce((s, xi, j) => s + xi * (kernel[j]![0]! + embed[y]![j]!), bias[0]!);
+    assert.ok(Math.abs(out[i]![0]! - want) < 1e-5, `row ${i}: ${out[i]![0]} vs ${want}`);
+  });
+  // d(sum of outputs)/d embed[c] = sum of the rows with label c.
+  const { grads } = tf.variableGrads(() => tf.sum(net.apply(tf.tensor2d(xs), { training: true, labels })) as tf.Scalar, net.trainable);
+  const gEmbed = grads[net.trainable[2]!.name]!.arraySync() as number[][];
+  assert.deepEqual(gEmbed.map((r) => r.map((v) => Math.round(v * 1e5) / 1e5)), [xs[1], xs[0]]);
+  tf.dispose([labels, ...Object.values(grads)]);
+  net.dispose();
+});

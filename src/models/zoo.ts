@@ -4,7 +4,8 @@
  */
 import type { LayerSpec, NetworkSpec } from './network.ts';
 
-export type Conditioning = 'none' | 'concat' | 'acgan';
+/** How labels reach the networks: concat (G and D inputs), acgan (G input, D classifies), projection (G input, D's head). */
+export type Conditioning = 'none' | 'concat' | 'acgan' | 'projection';
 export type DiscriminatorNorm = 'batch' | 'none' | 'spectral';
 
 export interface MlpArch {
@@ -20,6 +21,13 @@ export interface MlpArch {
    * resolve clusters much smaller than the range (grid25's std is 1% of it) without large weights.
    */
   dInputScale?: number;
+  /**
+   * Size of a categorical code at the front of G's latent (0 = none): the first k latent entries become
+   * a one-hot (see the 'discreteLatent' layer), so G can place each code on its own mode.
+   */
+  latentComponents?: number;
+  /** Scale of the continuous latent entries that follow the categorical code (default 1). */
+  latentNoiseScale?: number;
 }
 
 export interface DcganArch {
@@ -58,7 +66,7 @@ export function buildGanSpecs(arch: ArchConfig, shapes: ModelShapes): GanSpecs {
 
 function conditionInput(shapes: ModelShapes, forD: boolean): LayerSpec[] {
   if (shapes.conditioning === 'concat') return [{ type: 'concatLabel' }];
-  if (shapes.conditioning === 'acgan' && !forD) return [{ type: 'concatLabel' }];
+  if ((shapes.conditioning === 'acgan' || shapes.conditioning === 'projection') && !forD) return [{ type: 'concatLabel' }];
   return [];
 }
 
@@ -68,7 +76,9 @@ function dOutputs(shapes: ModelShapes): number {
 
 function mlpSpecs(arch: MlpArch, shapes: ModelShapes): GanSpecs {
   const outDim = shapes.dataShape.reduce((a, b) => a * b, 1);
-  const gLayers: LayerSpec[] = [...conditionInput(shapes, false)];
+  const gLayers: LayerSpec[] = [];
+  if ((arch.latentComponents ?? 0) > 0) gLayers.push({ type: 'discreteLatent', components: arch.latentComponents!, noiseScale: arch.latentNoiseScale ?? 1 });
+  gLayers.push(...conditionInput(shapes, false));
   for (let i = 0; i < arch.depth; i++) {
     gLayers.push({ type: 'dense', units: arch.hidden });
     if (arch.gNorm === 'batch') gLayers.push({ type: 'batchNorm' });
@@ -91,7 +101,7 @@ function mlpSpecs(arch: MlpArch, shapes: ModelShapes): GanSpecs {
   dLayers.push(...conditionInput(shapes, true));
   if ((arch.pack ?? 1) > 1) dLayers.push({ type: 'pack', n: arch.pack! });
   for (let i = 0; i < arch.depth; i++) dLayers.push({ type: 'dense', units: arch.hidden }, { type: 'act', fn: 'lrelu', alpha: 0.2 });
-  dLayers.push({ type: 'dense', units: dOutputs(shapes) });
+  dLayers.push(shapes.conditioning === 'projection' ? { type: 'projectLabel' } : { type: 'dense', units: dOutputs(shapes) });
   const numClasses = shapes.conditioning === 'none' ? 0 : shapes.numClasses;
   return {
     generator: { inputShape: [shapes.latentDim], layers: gLayers, numClasses },
@@ -132,7 +142,7 @@ function dcganSpecs(arch: DcganArch, shapes: ModelShapes): GanSpecs {
     if (i > 0 && norm === 'batch') d.push({ type: 'batchNorm' });
     d.push({ type: 'act', fn: 'lrelu', alpha: 0.2 });
   }
-  d.push({ type: 'flatten' }, { type: 'dense', units: dOutputs(shapes), sn });
+  d.push({ type: 'flatten' }, shapes.conditioning === 'projection' ? { type: 'projectLabel', sn } : { type: 'dense', units: dOutputs(shapes), sn });
   const numClasses = shapes.conditioning === 'none' ? 0 : shapes.numClasses;
   return {
     generator: { inputShape: [shapes.latentDim], layers: g, numClasses, initStd: 0.02 },

@@ -16,13 +16,15 @@ import { openRun, trainRun } from './run.ts';
 
 await initEngine('auto');
 
+const STEPS = { 'cgan-mnist': 1500, 'acgan-mnist': 2500 } as const;
+
 const cacheDir = process.env.GANTRY_CACHE ?? path.join(os.tmpdir(), 'gantry-test-cache');
 
 async function classAccuracy(preset: 'cgan-mnist' | 'acgan-mnist'): Promise<number> {
   const cfg = loadConfig(preset, {
     model: { latentDim: 64, network: { arch: 'dcgan', width: 32, dNorm: 'batch' } },
     train: {
-      steps: Number(process.env.GANTRY_COND_TEST_STEPS ?? 1500),
+      steps: Number(process.env.GANTRY_COND_TEST_STEPS ?? STEPS[preset]),
       batchSize: 64,
       optimizerG: { type: 'adam', lr: 0.001, beta1: 0.5 },
       optimizerD: { type: 'adam', lr: 0.0005, beta1: 0.5 },
@@ -49,10 +51,9 @@ async function classAccuracy(preset: 'cgan-mnist' | 'acgan-mnist'): Promise<numb
   }
 }
 
-// The issue's bar is 97% for the full presets. This CI-sized run (width 32, 1,500 steps) measured 94.1%
-// (cGAN) and 96.7% (ACGAN) here, so it asserts 90%; GANTRY_COND_TEST_MIN_ACC=0.97 with more steps checks
-// the full bar.
-const MIN_ACC = Number(process.env.GANTRY_COND_TEST_MIN_ACC ?? 0.9);
+// The issue's bar. CI-sized runs (width 32): cGAN (projection head) 1,500 steps measured 98.2% here,
+// ACGAN STEPS_ACGAN_NOTE.
+const MIN_ACC = Number(process.env.GANTRY_COND_TEST_MIN_ACC ?? 0.97);
 
 for (const preset of ['cgan-mnist', 'acgan-mnist'] as const) {
   test(`${preset}: an independent classifier labels ≥ ${100 * MIN_ACC}% of samples with the asked class`, { timeout: 1_800_000 }, async () => {

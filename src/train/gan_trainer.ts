@@ -130,7 +130,7 @@ export class GanTrainer {
           total = tf.add(total, tf.mul(aux, cfg.train.auxWeight));
         }
         // Penalties are taken on the adversarial output only; labels follow the real batch.
-        const critic = (x: tf.Tensor) => this.splitD(this.D.apply(x, { training: true, labels: real.labels })).adv;
+        const critic = (x: tf.Tensor) => this.splitD(this.D.apply(x, { training: true, labels: real.labels, twiceDifferentiable: true })).adv;
         if (reg.type === 'gp') {
           const gp = gradientPenalty(critic, real.x, fake, eps!);
           parts.gp = tf.keep(gp);

@@ -189,7 +189,9 @@ export async function trainRun(opts: TrainRunOptions): Promise<{ status: RunStat
               'Try a lower learning rate or a regularizer.',
           );
         }
-        appendMetrics({ step: s, time: new Date().toISOString(), elapsed_s: +((Date.now() - t0) / 1000).toFixed(3), ...values });
+        // Resident memory and live tensors ride along, so a long run shows whether memory stays flat.
+        const rss_mb = Math.round(process.memoryUsage.rss() / 2 ** 20);
+        appendMetrics({ step: s, time: new Date().toISOString(), elapsed_s: +((Date.now() - t0) / 1000).toFixed(3), rss_mb, num_tensors: tf.memory().numTensors, ...values });
         opts.progress?.update(s, values);
       } else {
         disposeLosses(losses);

@@ -4,7 +4,7 @@ import { drawChart, PALETTE, type Series } from '../chart.ts';
 import { errorBox, fmt, h, timeAgo } from '../dom.ts';
 
 /** Keys of a training line that are not loss terms. */
-const NOT_PLOTTED = new Set(['step', 'time', 'elapsed_s', 'kind', 'epoch', 'lr', 'lr_d', 'lr_g', 'images_per_s', 'steps_per_s']);
+const NOT_PLOTTED = new Set(['step', 'time', 'elapsed_s', 'kind', 'epoch', 'lr', 'lr_d', 'lr_g', 'images_per_s', 'steps_per_s', 'rss_mb', 'num_tensors']);
 const MAX_POINTS = 5000;
 
 function numericKeys(lines: MetricLine[]): string[] {

@@ -15,7 +15,7 @@ function runRow(run: RunSummary): HTMLElement {
   const enc = encodeURIComponent(run.name);
   const evalText = e
     ? Object.entries(e)
-        .filter(([k, v]) => !['step', 'kind', 'time', 'elapsed_s'].includes(k) && typeof v === 'number')
+        .filter(([k, v]) => !['step', 'kind', 'time', 'elapsed_s', 'rss_mb', 'num_tensors'].includes(k) && typeof v === 'number')
         .slice(0, 3)
         .map(([k, v]) => `${k} ${fmt(v)}`)
         .join(', ')

@@ -1,0 +1,56 @@
+/**
+ * Fused training-mode batch norm: the op Network's batch-norm layers call. The fused kernel itself is
+ * registered by the native engine (native_kernels.ts); this module has no Node imports so networks
+ * built on it also run in the browser, where the composite form is used.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export const BN_KERNEL = 'GantryBatchNormTraining';
+export const BN_GRAD_KERNEL = 'GantryBatchNormTrainingGrad';
+
+let bnGradientRegistered = false;
+
+export function registerBatchNormGradient(): void {
+  if (bnGradientRegistered) return;
+  bnGradientRegistered = true;
+  tf.registerGradient({
+    kernelName: BN_KERNEL,
+    inputsToSave: ['x', 'gamma'],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [x, gamma, mean, variance] = saved as tf.Tensor[];
+      const dy = (Array.isArray(dys) ? dys[0] : dys)!;
+      const [dx, dgamma, dbeta] = tf.engine().runKernel(BN_GRAD_KERNEL,
+        { dy, x: x!, mean: mean!, variance: variance!, gamma: gamma! }, attrs) as tf.Tensor[];
+      return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
+    },
+  });
+}
+
+/**
+ * Training-mode batch normalisation over all axes but the last: y = (x − mean) · gamma /
+ * sqrt(variance + epsilon) + beta with the batch mean and biased variance, which are returned too
+ * (for running statistics). With the native kernels registered and the wasm backend active this is
+ * one fused kernel forward and one backward (~4 passes over x instead of ~15 for the composite ops);
+ * otherwise it runs the same formula with standard ops. The fused form has first-order gradients
+ * only: use the composite form where a gradient penalty differentiates through it.
+ */
+export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number):
+  { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const cols = x.shape[x.shape.length - 1];
+  if (gamma.shape[0] !== cols || beta.shape[0] !== cols) {
+    throw new Error(`batchNormTraining: gamma [${gamma.shape}] and beta [${beta.shape}] must have ${cols} ` +
+      `entries (the last axis of x [${x.shape}])`);
+  }
+  if (x.dtype === 'float32' && x.size > 0 && tf.getKernel(BN_KERNEL, tf.getBackend()) !== undefined) {
+    const [y, mean, variance] = tf.engine().runKernel(BN_KERNEL, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+    return { y: y!, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  }
+  return tf.tidy(() => {
+    const axes = x.shape.slice(0, -1).map((_, i) => i);
+    const mean = tf.mean(x, axes) as tf.Tensor1D;
+    const variance = tf.mean(tf.square(tf.sub(x, mean)), axes) as tf.Tensor1D;
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, epsilon)));
+    return { y: tf.add(tf.mul(tf.sub(x, mean), scale), beta), mean, variance };
+  });
+}
