@@ -63,6 +63,11 @@ export const configSchema = z
         emaDecay: z.number().min(0).max(1).default(0.999),
         /** ACGAN: weight of the auxiliary classification loss. */
         auxWeight: z.number().min(0).default(1),
+        /**
+         * ACGAN: weight of the fake samples' class loss in D's objective (1 = the original ACGAN). At 0
+         * D's classifier learns from real images only, so G must draw the class as real data shows it.
+         */
+        auxFakeWeight: z.number().min(0).default(1),
         logEvery: z.number().int().positive().default(50),
         sampleEvery: z.number().int().positive().default(500),
         checkpointEvery: z.number().int().positive().default(500),

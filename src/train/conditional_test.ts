@@ -16,7 +16,7 @@ import { openRun, trainRun } from './run.ts';
 
 await initEngine('auto');
 
-const STEPS = { 'cgan-mnist': 1500, 'acgan-mnist': 2500 } as const;
+const STEPS = { 'cgan-mnist': 1500, 'acgan-mnist': 1500 } as const;
 
 const cacheDir = process.env.GANTRY_CACHE ?? path.join(os.tmpdir(), 'gantry-test-cache');
 
@@ -51,8 +51,9 @@ async function classAccuracy(preset: 'cgan-mnist' | 'acgan-mnist'): Promise<numb
   }
 }
 
-// The bar. CI-sized runs (width 32): cGAN (projection head) 1,500 steps measured 98.2% here,
-// ACGAN STEPS_ACGAN_NOTE.
+// The bar. These CI-sized runs (width 32, 1,500 steps) measured 98.2% (cGAN with the projection
+// head) and 99.4% (ACGAN whose classifier learns from real images only) here; with label concatenation
+// in D and the original ACGAN (class loss on fakes too) they had reached only 94.1% and 95.8–96.7%.
 const MIN_ACC = Number(process.env.GANTRY_COND_TEST_MIN_ACC ?? 0.97);
 
 for (const preset of ['cgan-mnist', 'acgan-mnist'] as const) {

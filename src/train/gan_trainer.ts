@@ -125,7 +125,9 @@ export class GanTrainer {
         let total = this.loss.discriminator(realOut.adv, fakeOut.adv);
         parts.d_adv = tf.keep(total);
         if (realOut.cls && fakeOut.cls) {
-          const aux = tf.add(auxiliaryClassifierLoss(realOut.cls, real.labels!), auxiliaryClassifierLoss(fakeOut.cls, fakeLabels!)) as tf.Scalar;
+          const fakeWeight = cfg.train.auxFakeWeight;
+          const realAux = auxiliaryClassifierLoss(realOut.cls, real.labels!);
+          const aux = (fakeWeight > 0 ? tf.add(realAux, tf.mul(auxiliaryClassifierLoss(fakeOut.cls, fakeLabels!), fakeWeight)) : realAux) as tf.Scalar;
           parts.aux_d = tf.keep(aux);
           total = tf.add(total, tf.mul(aux, cfg.train.auxWeight));
         }

@@ -78,7 +78,7 @@ test('weight clipping keeps every critic weight within ±c after each step', asy
 });
 
 test('EMA generator follows G: after one step it differs from its initial copy and from G', async () => {
-  const cfg = loadConfig('toy-ring', { train: { steps: 5, batchSize: 16 }, model: { latentDim: 4, network: { arch: 'mlp', hidden: 16, depth: 2, pack: 1 } } });
+  const cfg = loadConfig('toy-ring', { train: { steps: 5, batchSize: 16 }, model: { latentDim: 4, network: { arch: 'mlp', hidden: 16, depth: 2, pack: 1, latentComponents: 0 } } });
   const t = new GanTrainer(cfg, toySource('ring8', 1));
   try {
     const w0 = t.Gema!.trainable[0]!.dataSync().slice();
@@ -93,7 +93,7 @@ test('EMA generator follows G: after one step it differs from its initial copy a
 });
 
 test('same seed, same steps: bit-identical generator weights', async () => {
-  const cfg = loadConfig('toy-ring', { train: { steps: 5, batchSize: 32 }, model: { latentDim: 4, network: { arch: 'mlp', hidden: 16, depth: 2, pack: 1 } } });
+  const cfg = loadConfig('toy-ring', { train: { steps: 5, batchSize: 32 }, model: { latentDim: 4, network: { arch: 'mlp', hidden: 16, depth: 2, pack: 1, latentComponents: 0 } } });
   const run = async () => {
     const t = new GanTrainer(cfg, toySource('ring8', cfg.seed));
     for (let i = 0; i < 5; i++) disposeLosses(t.trainStep());

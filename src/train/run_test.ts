@@ -28,7 +28,7 @@ function poisonedSource(goodBatches: number): DataSource {
 test('a NaN loss stops training with a clear error and leaves the last good checkpoint intact', async () => {
   const cfg = loadConfig('toy-ring', {
     train: { steps: 300, batchSize: 32, logEvery: 25, sampleEvery: 1000, checkpointEvery: 100 },
-    model: { latentDim: 4, network: { arch: 'mlp', hidden: 16, depth: 2, pack: 1 } },
+    model: { latentDim: 4, network: { arch: 'mlp', hidden: 16, depth: 2, pack: 1, latentComponents: 0 } },
     eval: { every: 0 },
   });
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'run-')), 'nan');
@@ -51,7 +51,7 @@ test('a short real ring8 run covers most modes (threshold test)', async () => {
   const cfg = loadConfig('toy-ring', {
     seed: 2,
     train: { steps: 1500, batchSize: 128, logEvery: 500, sampleEvery: 100000, checkpointEvery: 100000 },
-    model: { latentDim: 8, network: { arch: 'mlp', hidden: 64, depth: 2, pack: 1 } },
+    model: { latentDim: 24, network: { arch: 'mlp', hidden: 64, depth: 2, pack: 1, latentComponents: 16 } },
     eval: { every: 0 },
   });
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'run-')), 'ring');
