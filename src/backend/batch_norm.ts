@@ -32,17 +32,17 @@ export function registerBatchNormGradient(): void {
  * sqrt(variance + epsilon) + beta with the batch mean and biased variance, which are returned too
  * (for running statistics). With the native kernels registered and the wasm backend active this is
  * one fused kernel forward and one backward (~4 passes over x instead of ~15 for the composite ops);
- * otherwise it runs the same formula with standard ops. The fused form has first-order gradients
- * only: use the composite form where a gradient penalty differentiates through it.
+ * otherwise, or with twiceDifferentiable (a gradient penalty differentiates through it; the fused form
+ * has first-order gradients only), it runs the same formula with standard ops.
  */
-export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number):
-  { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number,
+  opts: { twiceDifferentiable?: boolean } = {}): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   const cols = x.shape[x.shape.length - 1];
   if (gamma.shape[0] !== cols || beta.shape[0] !== cols) {
     throw new Error(`batchNormTraining: gamma [${gamma.shape}] and beta [${beta.shape}] must have ${cols} ` +
       `entries (the last axis of x [${x.shape}])`);
   }
-  if (x.dtype === 'float32' && x.size > 0 && tf.getKernel(BN_KERNEL, tf.getBackend()) !== undefined) {
+  if (!opts.twiceDifferentiable && x.dtype === 'float32' && x.size > 0 && tf.getKernel(BN_KERNEL, tf.getBackend()) !== undefined) {
     const [y, mean, variance] = tf.engine().runKernel(BN_KERNEL, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
     return { y: y!, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   }

@@ -245,6 +245,11 @@ function kernelOf(layer: BuiltLayer, training: boolean, outAxisLast: boolean): t
   return u ? spectralNormalize(k, u, outAxisLast, training) : k;
 }
 
+function labelOneHot(opts: ApplyOptions, numClasses: number): tf.Tensor2D {
+  if (!opts.labels) throw new Error('this network is conditional: labels are required');
+  return tf.cast(tf.oneHot(tf.cast(opts.labels, 'int32'), numClasses), 'float32') as tf.Tensor2D;
+}
+
 function applyLayer(layer: BuiltLayer, x: tf.Tensor, opts: ApplyOptions, numClasses: number): tf.Tensor {
   const spec = layer.spec;
   const batch = x.shape[0]!;
@@ -262,33 +267,20 @@ function applyLayer(layer: BuiltLayer, x: tf.Tensor, opts: ApplyOptions, numClas
     case 'batchNorm': {
       const eps = spec.epsilon ?? 1e-5;
       const momentum = spec.momentum ?? 0.1;
-      const axes = x.shape.slice(0, -1).map((_, i) => i);
       const { movingMean, movingVar } = layer.state as Record<string, tf.Variable>;
-      let mean: tf.Tensor;
-      let variance: tf.Tensor;
       if (opts.training) {
-        let fusedOut: tf.Tensor | undefined;
-        if (opts.twiceDifferentiable) {
-          mean = tf.mean(x, axes);
-          variance = tf.mean(tf.square(tf.sub(x, mean)), axes);
-        } else {
-          // One fused kernel forward and one backward on the native engine (first-order gradients).
-          const bn = batchNormTraining(x, layer.params.gamma! as tf.Tensor1D, layer.params.beta! as tf.Tensor1D, eps);
-          ({ mean, variance } = bn);
-          fusedOut = bn.y;
-        }
+        // One fused kernel forward and one backward on the native engine, composite ops elsewhere.
+        const { y, mean, variance } = batchNormTraining(x, layer.params.gamma! as tf.Tensor1D, layer.params.beta! as tf.Tensor1D, eps,
+          { twiceDifferentiable: opts.twiceDifferentiable });
         const n = x.size / mean.size;
         movingMean!.assign(tf.add(tf.mul(movingMean!, 1 - momentum), tf.mul(stopGradient(mean), momentum)));
         // Running variance is the unbiased estimate, as in PyTorch.
         const unbiased = tf.mul(stopGradient(variance), n / Math.max(n - 1, 1));
         movingVar!.assign(tf.add(tf.mul(movingVar!, 1 - momentum), tf.mul(unbiased, momentum)));
-        if (fusedOut) return fusedOut;
-      } else {
-        mean = movingMean!;
-        variance = movingVar!;
+        return y;
       }
-      const scale = tf.mul(layer.params.gamma!, tf.rsqrt(tf.add(variance, eps)));
-      return tf.add(tf.mul(tf.sub(x, mean), scale), layer.params.beta!);
+      const scale = tf.mul(layer.params.gamma!, tf.rsqrt(tf.add(movingVar!, eps)));
+      return tf.add(tf.mul(tf.sub(x, movingMean!), scale), layer.params.beta!);
     }
     case 'act':
       switch (spec.fn) {
@@ -309,8 +301,7 @@ function applyLayer(layer: BuiltLayer, x: tf.Tensor, opts: ApplyOptions, numClas
     case 'flatten':
       return tf.reshape(x, [batch, -1]);
     case 'concatLabel': {
-      if (!opts.labels) throw new Error('this network is conditional: labels are required');
-      const oneHot = tf.cast(tf.oneHot(tf.cast(opts.labels, 'int32'), numClasses), 'float32');
+      const oneHot = labelOneHot(opts, numClasses);
       if (x.rank === 2) return tf.concat([x, oneHot], 1);
       const [, h, w] = x.shape as number[];
       const maps = tf.mul(tf.reshape(oneHot, [batch, 1, 1, numClasses]), tf.ones([1, h!, w!, 1]));
@@ -319,10 +310,9 @@ function applyLayer(layer: BuiltLayer, x: tf.Tensor, opts: ApplyOptions, numClas
     case 'affine':
       return tf.add(tf.mul(x, spec.scale), spec.offset);
     case 'projectLabel': {
-      if (!opts.labels) throw new Error('this network is conditional: labels are required');
-      const oneHot = tf.cast(tf.oneHot(tf.cast(opts.labels, 'int32'), numClasses), 'float32');
+      const oneHot = labelOneHot(opts, numClasses);
       const linear = addBias(tf.matMul(x as tf.Tensor2D, kernelOf(layer, opts.training, true) as tf.Tensor2D));
-      const embedded = tf.matMul(oneHot as tf.Tensor2D, layer.params.embed! as tf.Tensor2D);
+      const embedded = tf.matMul(oneHot, layer.params.embed! as tf.Tensor2D);
       return tf.add(linear, tf.sum(tf.mul(embedded, x), 1, true));
     }
     case 'discreteLatent': {
