@@ -16,7 +16,7 @@ const optimizer = z.discriminatedUnion('type', [
 
 const arch = z.discriminatedUnion('arch', [
   z.object({ arch: z.literal('mlp'), hidden: z.number().int().positive().max(8192), depth: z.number().int().min(1).max(16), pack: z.number().int().min(1).max(16).default(1), gNorm: z.enum(['batch', 'none']).default('none'), dInputScale: z.number().positive().max(1000).default(1), latentComponents: z.number().int().min(0).max(4096).default(0), latentNoiseScale: z.number().positive().max(100).default(1) }).strict(),
-  z.object({ arch: z.literal('dcgan'), width: z.number().int().positive().max(1024), dNorm: z.enum(['batch', 'none', 'spectral']).default('batch') }).strict(),
+  z.object({ arch: z.literal('dcgan'), width: z.number().int().positive().max(1024), dNorm: z.enum(['batch', 'none', 'spectral']).default('batch'), dStyle: z.enum(['dcgan', 'sngan-cnn']).default('dcgan') }).strict(),
 ]);
 
 export const configSchema = z

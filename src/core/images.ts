@@ -3,6 +3,26 @@
  */
 import { PNG } from 'pngjs';
 
+/** An RGBA pixel buffer with the fields pngjs's sync encoder reads. */
+interface RgbaImage {
+  width: number;
+  height: number;
+  data: Buffer;
+}
+
+/**
+ * A white RGBA image. Not `new PNG(...)`: its constructor opens a zlib deflate stream that is never
+ * closed when only the sync encoder is used, which keeps every instance and its pixel buffer alive
+ * (measured: 0.85 MB leaked per MNIST sample grid, a slow RSS creep over long runs).
+ */
+function whiteImage(width: number, height: number): RgbaImage {
+  return { width, height, data: Buffer.alloc(4 * width * height, 255) };
+}
+
+function encodePng(img: RgbaImage): Buffer {
+  return PNG.sync.write(img as unknown as PNG);
+}
+
 function toByte(v: number, lo: number, hi: number): number {
   const t = (v - lo) / (hi - lo);
   return Math.max(0, Math.min(255, Math.round(t * 255)));
@@ -16,8 +36,7 @@ export function encodeImageGrid(x: Float32Array, n: number, shape: number[], ran
   const gap = 2;
   const W = (ncol * (w * scale + gap) + gap);
   const H = (nrow * (h * scale + gap) + gap);
-  const png = new PNG({ width: W, height: H });
-  png.data.fill(255);
+  const png = whiteImage(W, H);
   for (let i = 0; i < n; i++) {
     const ox = gap + (i % ncol) * (w * scale + gap);
     const oy = gap + Math.floor(i / ncol) * (h * scale + gap);
@@ -30,7 +49,7 @@ export function encodeImageGrid(x: Float32Array, n: number, shape: number[], ran
       }
     }
   }
-  return PNG.sync.write(png);
+  return encodePng(png);
 }
 
 /** One PNG per image. */
@@ -41,8 +60,7 @@ export function encodeImage(x: Float32Array, index: number, shape: number[], ran
 
 /** Scatter plot of 2-D points: real modes (red crosses) under generated points (blue). */
 export function encodeScatter(points: Float32Array, modes: number[][], bounds: [number, number], size = 400): Buffer {
-  const png = new PNG({ width: size, height: size });
-  png.data.fill(255);
+  const png = whiteImage(size, size);
   const [lo, hi] = bounds;
   const px = (v: number) => Math.round(((v - lo) / (hi - lo)) * (size - 1));
   const put = (x: number, y: number, rgb: [number, number, number]) => {
@@ -69,5 +87,5 @@ export function encodeScatter(points: Float32Array, modes: number[][], bounds: [
       put(x, y + d, [220, 40, 40]);
     }
   }
-  return PNG.sync.write(png);
+  return encodePng(png);
 }

@@ -35,6 +35,8 @@ export interface DcganArch {
   /** Base channel width: G's last hidden layer and D's first. */
   width: number;
   dNorm?: DiscriminatorNorm;
+  /** D's layout: DCGAN's strided convs (default) or SNGAN's deeper "standard CNN". */
+  dStyle?: 'dcgan' | 'sngan-cnn';
 }
 
 export type ArchConfig = MlpArch | DcganArch;
@@ -136,17 +138,27 @@ function dcganSpecs(arch: DcganArch, shapes: ModelShapes): GanSpecs {
   const norm = arch.dNorm ?? 'batch';
   const sn = norm === 'spectral';
   const d: LayerSpec[] = [...conditionInput(shapes, true)];
+  // 'sngan-cnn' is the "standard CNN" of Miyato et al. 2018: a 3×3 stride-1 conv before each strided one
+  // and one at the end, LeakyReLU 0.1. With only DCGAN's 4×4 stride-2 convs, a spectrally normalized D
+  // drove G to one checkerboard texture for every z (measured with several losses, learning rates and
+  // inits); with the stride-1 layers the same G trains to varied samples.
+  const cnn = arch.dStyle === 'sngan-cnn';
+  const alpha = cnn ? 0.1 : 0.2;
   for (let i = 0; i < ups; i++) {
     const filters = width * 2 ** i;
+    if (cnn) d.push({ type: 'conv2d', filters, kernel: 3, stride: 1, pad: 'same', sn }, { type: 'act', fn: 'lrelu', alpha });
     d.push({ type: 'conv2d', filters, kernel: 4, stride: 2, pad: 'same', sn });
     if (i > 0 && norm === 'batch') d.push({ type: 'batchNorm' });
-    d.push({ type: 'act', fn: 'lrelu', alpha: 0.2 });
+    d.push({ type: 'act', fn: 'lrelu', alpha });
   }
+  if (cnn) d.push({ type: 'conv2d', filters: width * 2 ** ups, kernel: 3, stride: 1, pad: 'same', sn }, { type: 'act', fn: 'lrelu', alpha });
   d.push({ type: 'flatten' }, shapes.conditioning === 'projection' ? { type: 'projectLabel', sn } : { type: 'dense', units: dOutputs(shapes), sn });
   const numClasses = shapes.conditioning === 'none' ? 0 : shapes.numClasses;
+  // A spectrally normalized D starts from fan-in-scaled weights, as SNGAN does: its output depends only
+  // on W's direction, and Adam's fixed-size steps turn DCGAN's tiny N(0, 0.02) weights around too fast.
   return {
     generator: { inputShape: [shapes.latentDim], layers: g, numClasses, initStd: 0.02 },
-    discriminator: { inputShape: shapes.dataShape, layers: d, numClasses, initStd: 0.02 },
+    discriminator: { inputShape: shapes.dataShape, layers: d, numClasses, ...(sn ? {} : { initStd: 0.02 }) },
     discriminatorOutputs: dOutputs(shapes),
   };
 }

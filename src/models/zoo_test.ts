@@ -23,3 +23,20 @@ test('mlp config: dInputScale defaults to 1 and must be positive', () => {
   assert.equal(net({ dInputScale: 0 }).success, false);
   assert.equal(net({ dInputScale: -2 }).success, false);
 });
+
+test("dcgan dStyle 'sngan-cnn' puts a 3×3 stride-1 conv before each strided one and one at the end, all spectrally normalized", () => {
+  const shapes = { latentDim: 8, dataShape: [32, 32, 3], numClasses: 0, conditioning: 'none' as const };
+  const convs = (spec: ReturnType<typeof buildGanSpecs>['discriminator']) =>
+    spec.layers.flatMap((l) => (l.type === 'conv2d' ? [`${l.kernel}/${l.stride}/${l.filters}${l.sn ? '/sn' : ''}`] : []));
+  const cnn = buildGanSpecs({ arch: 'dcgan', width: 8, dNorm: 'spectral', dStyle: 'sngan-cnn' }, shapes).discriminator;
+  // Miyato et al.'s standard CNN at width 8: 8, 8, 16, 16, 32, 32, 64 channels.
+  assert.deepEqual(convs(cnn), ['3/1/8/sn', '4/2/8/sn', '3/1/16/sn', '4/2/16/sn', '3/1/32/sn', '4/2/32/sn', '3/1/64/sn']);
+  assert.ok(cnn.layers.every((l) => l.type !== 'batchNorm'));
+  assert.equal(cnn.initStd, undefined, 'a spectrally normalized D starts from fan-in-scaled weights');
+  const plain = buildGanSpecs({ arch: 'dcgan', width: 8 }, shapes).discriminator;
+  assert.deepEqual(convs(plain), ['4/2/8', '4/2/16', '4/2/32']);
+  assert.equal(plain.initStd, 0.02);
+  const parsed = configSchema.shape.model.shape.network.safeParse({ arch: 'dcgan', width: 8 });
+  assert.ok(parsed.success && parsed.data.arch === 'dcgan' && parsed.data.dStyle === 'dcgan');
+  assert.equal(configSchema.shape.model.shape.network.safeParse({ arch: 'dcgan', width: 8, dStyle: 'resnet' }).success, false);
+});
