@@ -11,12 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine } from '../src/backend/engine.ts';
-import { loadConfig } from '../src/core/config.ts';
 import { Rng } from '../src/core/rng.ts';
 import { toySource } from '../src/data/toy.ts';
+import { loadConfig } from '../src/families/config.ts';
 import { Network } from '../src/models/network.ts';
 import { buildGanSpecs } from '../src/models/zoo.ts';
-import { GanTrainer, disposeLosses } from '../src/train/gan_trainer.ts';
+import { Trainer, disposeLosses } from '../src/train/trainer.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const DCGAN_STEP = fileURLToPath(new URL('./dcgan_step.ts', import.meta.url));
@@ -34,11 +34,11 @@ function child(command: string, args: string[]): Record<string, unknown> {
 async function measureInProcess(engine: string, threads: number, steps: number): Promise<Record<string, unknown>> {
   const active = await initEngine(engine as 'native', { threads });
   const cfg = loadConfig('toy-grid');
-  const t = new GanTrainer(cfg, toySource('grid25', 1));
+  const t = new Trainer(cfg, toySource('grid25', 1));
   for (let i = 0; i < 20; i++) disposeLosses(t.trainStep());
   let start = performance.now();
   for (let i = 0; i < steps; i++) disposeLosses(t.trainStep());
-  await t.G.trainable[0]!.data();
+  await t.network('G').trainable[0]!.data();
   const toySteps = steps / ((performance.now() - start) / 1000);
   t.dispose();
 

@@ -2,7 +2,8 @@
 import { Rng } from '../core/rng.ts';
 import { isToyName } from '../data/toy.ts';
 import { readSamples } from '../metrics/samples_io.ts';
-import { evaluateToy, openRun } from '../train/run.ts';
+import { evaluateToy } from '../metrics/run_eval.ts';
+import { openRun } from '../train/run.ts';
 
 const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'stacked', 'acc'];
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, listPresets, loadConfig } from './config.ts';
+import { ConfigError, listPresets } from './config.ts';
+import { loadConfig } from '../families/config.ts';
 
 test('every preset validates', () => {
   const presets = listPresets();

@@ -5,7 +5,7 @@
  *    cifar-10-batches-bin/ sub-folder, with class names from batches.meta.txt when present;
  *  - PNG batches with labels.json (the convnetjs layout): each PNG 1024 pixels wide, row i holds image
  *    i, pixel p of the row is image pixel (y = ⌊p/32⌋, x = p mod 32).
- * Output is NHWC [N, 32, 32, 3] in [-1, 1].
+ * Output is NHWC [N, 32, 32, 3] bytes.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,7 +79,7 @@ function loadBinary(dir: string, split: Split, limit: number): ImageSet {
     chunks.push({ buf, records, path });
     total += records;
   }
-  const x = new Float32Array(total * IMAGE_BYTES);
+  const pixels = new Uint8Array(total * IMAGE_BYTES);
   const labels = new Int32Array(total);
   let n = 0;
   for (const { buf, records, path } of chunks) {
@@ -92,11 +92,11 @@ function loadBinary(dir: string, split: Split, limit: number): ImageSet {
       // Records are CHW (all R, then G, then B); the output is HWC.
       for (let ch = 0; ch < 3; ch++) {
         const plane = rec + 1 + ch * PIXELS;
-        for (let p = 0; p < PIXELS; p++) x[out + p * 3 + ch] = buf[plane + p]! / 127.5 - 1;
+        for (let p = 0; p < PIXELS; p++) pixels[out + p * 3 + ch] = buf[plane + p]!;
       }
     }
   }
-  return { x, labels, count: total, shape: [SIDE, SIDE, 3], numClasses: 10, classNames: readClassNames(dir) };
+  return { pixels, labels, count: total, shape: [SIDE, SIDE, 3], numClasses: 10, classNames: readClassNames(dir) };
 }
 
 interface PngLabels {
@@ -131,7 +131,7 @@ function loadPngBatches(dir: string, split: Split, limit: number): ImageSet {
   const meta = readPngLabels(labelsPath);
   const { files, labels: allLabels } = meta[split];
   const total = Math.min(allLabels.length, limit);
-  const x = new Float32Array(total * IMAGE_BYTES);
+  const pixels = new Uint8Array(total * IMAGE_BYTES);
   let n = 0;
   let rowsInFiles = 0;
   for (const name of files) {
@@ -153,7 +153,7 @@ function loadPngBatches(dir: string, split: Split, limit: number): ImageSet {
       const src = i * PIXELS * 4;
       const out = n * IMAGE_BYTES;
       for (let p = 0; p < PIXELS; p++) {
-        for (let ch = 0; ch < 3; ch++) x[out + p * 3 + ch] = png.data[src + p * 4 + ch]! / 127.5 - 1;
+        for (let ch = 0; ch < 3; ch++) pixels[out + p * 3 + ch] = png.data[src + p * 4 + ch]!;
       }
     }
   }
@@ -163,10 +163,10 @@ function loadPngBatches(dir: string, split: Split, limit: number): ImageSet {
         `the PNG files ${files.join(', ')} hold ${rowsInFiles} images`,
     );
   }
-  return { x, labels: Int32Array.from(allLabels.slice(0, total)), count: total, shape: [SIDE, SIDE, 3], numClasses: meta.classes.length, classNames: [...meta.classes] };
+  return { pixels, labels: Int32Array.from(allLabels.slice(0, total)), count: total, shape: [SIDE, SIDE, 3], numClasses: meta.classes.length, classNames: [...meta.classes] };
 }
 
-/** CIFAR-10 split from `dir`, official binary or PNG-batch layout, as [N, 32, 32, 3] in [-1, 1]. */
+/** CIFAR-10 split from `dir`, official binary or PNG-batch layout, as [N, 32, 32, 3] bytes. */
 export function loadCifar10(split: Split, dir: string, opts: CifarLoadOptions = {}): ImageSet {
   if (split !== 'train' && split !== 'test') throw new Error(`split must be 'train' or 'test', got '${String(split)}'`);
   const limit = checkLimit(opts.limit);

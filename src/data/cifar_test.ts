@@ -17,12 +17,12 @@ function pixel(i: number, y: number, x: number, ch: number): number {
 }
 const labelOf = (i: number) => (i * 3) % 10;
 
-function expectedSet(first: number, count: number): Float32Array {
-  const out = new Float32Array(count * 3072);
+function expectedSet(first: number, count: number): Uint8Array {
+  const out = new Uint8Array(count * 3072);
   for (let n = 0; n < count; n++) {
     for (let y = 0; y < 32; y++) {
       for (let x = 0; x < 32; x++) {
-        for (let ch = 0; ch < 3; ch++) out[n * 3072 + (y * 32 + x) * 3 + ch] = pixel(first + n, y, x, ch) / 127.5 - 1;
+        for (let ch = 0; ch < 3; ch++) out[n * 3072 + (y * 32 + x) * 3 + ch] = pixel(first + n, y, x, ch);
       }
     }
   }
@@ -86,16 +86,16 @@ test('CIFAR-10 subset (PNG batches): counts, known labels and pixels, range', { 
   const names = (ls: Int32Array) => [...ls.subarray(0, 4)].map((l) => train.classNames![l]);
   assert.deepEqual(names(train.labels!), ['frog', 'truck', 'truck', 'deer']);
   // Official data_batch_1 image 0: red plane starts 59, 43, 50; pixel (0, 0) is RGB (59, 62, 63).
-  const bytes = (i: number) => Math.round((train.x[i]! + 1) * 127.5);
+  const bytes = (i: number) => train.pixels[i]!;
   assert.deepEqual([0, 1, 2].map(bytes), [59, 62, 63]);
   assert.deepEqual([0, 3, 6].map(bytes), [59, 43, 50]);
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of train.x) {
+  for (const v of train.pixels) {
     lo = Math.min(lo, v);
     hi = Math.max(hi, v);
   }
-  assert.deepEqual([lo, hi], [-1, 1]);
+  assert.deepEqual([lo, hi], [0, 255]);
   const test = loadCifar10('test', SUBSET, { limit: 4 });
   assert.equal(test.count, 4);
   assert.deepEqual(names(test.labels!), ['cat', 'ship', 'ship', 'airplane']);
@@ -107,14 +107,14 @@ test('binary batches: CHW records become NHWC in [-1, 1], batches concatenated i
   assert.deepEqual(detectCifarLayout(dir), { kind: 'binary', dir });
   const train = loadCifar10('train', dir);
   assert.equal(train.count, 12);
-  assert.deepEqual(train.x, expectedSet(0, 12));
+  assert.deepEqual(train.pixels, expectedSet(0, 12));
   assert.deepEqual([...train.labels!], Array.from({ length: 12 }, (_, i) => labelOf(i)));
   assert.deepEqual(train.classNames, CIFAR10_CLASS_NAMES);
   const test = loadCifar10('test', dir);
-  assert.deepEqual(test.x, expectedSet(100, 4));
+  assert.deepEqual(test.pixels, expectedSet(100, 4));
   const limited = loadCifar10('train', dir, { limit: 4 });
   assert.equal(limited.count, 4);
-  assert.deepEqual(limited.x, expectedSet(0, 4));
+  assert.deepEqual(limited.pixels, expectedSet(0, 4));
 });
 
 test('binary batches inside cifar-10-batches-bin/ with batches.meta.txt class names', () => {
@@ -125,7 +125,7 @@ test('binary batches inside cifar-10-batches-bin/ with batches.meta.txt class na
   writeFileSync(join(inner, 'batches.meta.txt'), names.join('\n') + '\n\n');
   const test = loadCifar10('test', root);
   assert.deepEqual(test.classNames, names);
-  assert.deepEqual(test.x, expectedSet(100, 4));
+  assert.deepEqual(test.pixels, expectedSet(100, 4));
 });
 
 test('PNG-batch layout decodes row i as image i and agrees with the binary layout', () => {
@@ -134,9 +134,9 @@ test('PNG-batch layout decodes row i as image i and agrees with the binary layou
   assert.equal(detectCifarLayout(dir).kind, 'png');
   const train = loadCifar10('train', dir);
   assert.equal(train.count, 12);
-  assert.deepEqual(train.x, expectedSet(0, 12));
-  assert.deepEqual(train.x, loadCifar10('train', join(tmp, 'bin')).x);
-  assert.deepEqual(loadCifar10('test', dir).x, expectedSet(100, 4));
+  assert.deepEqual(train.pixels, expectedSet(0, 12));
+  assert.deepEqual(train.pixels, loadCifar10('train', join(tmp, 'bin')).pixels);
+  assert.deepEqual(loadCifar10('test', dir).pixels, expectedSet(100, 4));
   assert.equal(loadCifar10('train', dir, { limit: 7 }).count, 7);
 });
 

@@ -1,18 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { arraySource, bytesToUnit, type ImageSet } from './dataset.ts';
+import { Rng } from '../core/rng.ts';
+import { arraySource, bytesToUnit, imageSetToUnit, type ImageSet } from './dataset.ts';
 
-/** A set whose example i has every value equal to i and label i % 3, so samples identify themselves. */
+/** A set whose example i has every byte equal to i and label i % 3, so samples identify themselves. */
 function indexSet(count: number, shape: [number, number, number] = [2, 2, 1]): ImageSet {
   const per = shape[0] * shape[1] * shape[2];
-  const x = new Float32Array(count * per);
-  for (let i = 0; i < count; i++) x.fill(i, i * per, (i + 1) * per);
-  return { x, labels: Int32Array.from({ length: count }, (_, i) => i % 3), count, shape, numClasses: 3 };
+  const pixels = new Uint8Array(count * per);
+  for (let i = 0; i < count; i++) pixels.fill(i, i * per, (i + 1) * per);
+  return { pixels, labels: Int32Array.from({ length: count }, (_, i) => i % 3), count, shape, numClasses: 3 };
 }
+
+/** The byte a float sample came from. */
+const byteOf = (v: number) => Math.round((v + 1) * 127.5);
 
 function ids(x: Float32Array, per = 4): number[] {
   const out: number[] = [];
-  for (let i = 0; i < x.length; i += per) out.push(x[i]!);
+  for (let i = 0; i < x.length; i += per) out.push(byteOf(x[i]!));
   return out;
 }
 
@@ -37,8 +41,8 @@ test('each sample is copied whole with its own label', () => {
   const b = src.nextBatch(7);
   assert.equal(b.x.length, 7 * 4);
   for (let i = 0; i < 7; i++) {
-    const id = b.x[i * 4]!;
-    for (let k = 1; k < 4; k++) assert.equal(b.x[i * 4 + k], id);
+    const id = byteOf(b.x[i * 4]!);
+    for (let k = 0; k < 4; k++) assert.equal(b.x[i * 4 + k], Math.fround(id / 127.5 - 1));
     assert.equal(b.labels![i], id % 3);
   }
 });
@@ -105,12 +109,56 @@ test('bad inputs: batch size, inconsistent or empty set', () => {
   assert.throws(() => src.nextBatch(0), /s: batch size must be a positive integer, got 0/);
   assert.throws(() => src.nextBatch(2.5), /batch size must be a positive integer/);
   const bad = { ...indexSet(3), count: 4 };
-  assert.throws(() => arraySource('bad', bad, 1), /bad: x has 12 values, expected count 4 × 2×2×1 = 16/);
-  assert.throws(() => arraySource('empty', { ...indexSet(1), x: new Float32Array(0), labels: null, count: 0 }, 1), /empty set/);
+  assert.throws(() => arraySource('bad', bad, 1), /bad: pixels has 12 values, expected count 4 × 2×2×1 = 16/);
+  assert.throws(() => arraySource('floats', { ...indexSet(3), pixels: new Float32Array(12) as unknown as Uint8Array }, 1), /floats: pixels must be a Uint8Array/);
+  assert.throws(() => arraySource('empty', { ...indexSet(1), pixels: new Uint8Array(0), labels: null, count: 0 }, 1), /empty set/);
 });
 
 test('unlabeled sets give batches without labels', () => {
   const set = { ...indexSet(5), labels: null, numClasses: 0 };
-  const b = arraySource('u', set, 1).nextBatch(3);
-  assert.equal(b.labels, undefined);
+  const src = arraySource('u', set, 1);
+  assert.deepEqual(src.fields, { x: { shape: [2, 2, 1], dtype: 'float32' } });
+  assert.equal(src.nextBatch(3).labels, undefined);
+  assert.deepEqual(arraySource('l', indexSet(5), 1).fields, { x: { shape: [2, 2, 1], dtype: 'float32' }, labels: { shape: [], dtype: 'int32' } });
+});
+
+test('batches are bytes / 127.5 − 1 of the permuted examples, the same stream as before the byte storage', () => {
+  // Every byte value once, so each of 0..255 must map exactly.
+  const pixels = Uint8Array.from({ length: 256 * 3 }, (_, i) => (i * 7) % 256);
+  const set: ImageSet = { pixels, labels: null, count: 256, shape: [1, 3, 1], numClasses: 0 };
+  const b = arraySource('bytes', set, 11).nextBatch(300);
+  // The permutation stream: Rng(seed).fork('data'), one permutation per epoch, as arraySource always drew it.
+  const rng = new Rng(11).fork('data');
+  const order = [...rng.permutation(256), ...rng.permutation(256)];
+  const want = new Float32Array(300 * 3);
+  for (let i = 0; i < 300; i++) for (let k = 0; k < 3; k++) want[i * 3 + k] = pixels[order[i]! * 3 + k]! / 127.5 - 1;
+  assert.deepEqual(b.x, want);
+});
+
+test('imageSetToUnit: floats of a range of images; bad ranges are errors', () => {
+  const set = indexSet(4);
+  assert.deepEqual(imageSetToUnit(set), bytesToUnit(set.pixels));
+  assert.deepEqual([...imageSetToUnit(set, 2, 1)], new Array(4).fill(Math.fround(2 / 127.5 - 1)));
+  assert.throws(() => imageSetToUnit(set, 3, 2), /images 3\.\.4 are outside the set's 0\.\.3/);
+});
+
+test('a 50,000-image 64×64×3 set is held as bytes and never converted whole', () => {
+  const count = 50_000;
+  const per = 64 * 64 * 3;
+  // Zero-filled pages are not touched until written, so this costs little real memory.
+  const pixels = new Uint8Array(count * per);
+  const set: ImageSet = { pixels, labels: null, count, shape: [64, 64, 3], numClasses: 0 };
+  assert.ok(set.pixels instanceof Uint8Array);
+  assert.equal(set.pixels.byteLength, 614_400_000);
+  const before = process.memoryUsage().arrayBuffers;
+  const src = arraySource('big', set, 3);
+  for (let i = 0; i < 40; i++) {
+    const b = src.nextBatch(64);
+    assert.equal(b.x.length, 64 * per);
+    assert.equal(b.x[0], -1);
+  }
+  // A float copy would be 2.4 GB; batches are 3 MB each.
+  const grown = process.memoryUsage().arrayBuffers - before;
+  assert.ok(grown < 200e6, `array buffers grew by ${grown} bytes`);
+  assert.equal(src.size, count);
 });

@@ -1,16 +1,17 @@
 /**
- * A folder of PNG/JPEG images as an ImageSet. Each image is centre-cropped to a square, resized to
+ * A folder of PNG/JPEG images as an 8-bit ImageSet. Each image is centre-cropped to a square, resized to
  * imageSize × imageSize (area averaging when shrinking, bilinear when enlarging; see resize.ts) and
- * converted to 1 (BT.601 luma) or 3 channels. Transparent pixels are composited over black.
+ * converted to 1 (BT.601 luma) or 3 channels, then rounded to bytes (once, at load). Transparent pixels are composited over black.
  * Unlabeled: every image under the folder, recursively, in sorted path order. Labeled: one
  * sub-folder per class, class names sorted (by code point), images under each recursively.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import type { Split } from './mnist.ts';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { ImageSet } from './dataset.ts';
-import { applyPlan, centreCropPlan, convertChannels } from './resize.ts';
+import { applyPlan, centreCropPlan, convertChannels, quantizeBytes } from './resize.ts';
 
 export interface ImageFolderOptions {
   /** Output height and width. */
@@ -32,12 +33,25 @@ export interface DecodedImage {
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 
-function byCodePoint(a: string, b: string): number {
+export function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function isImageName(name: string): boolean {
   return !name.startsWith('.') && IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
+}
+
+export function isDir(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
+}
+
+/** A data folder with train/ and test/ sub-folders splits by them; otherwise the whole folder is the train split. */
+export function folderForSplit(dir: string, split: Split, what = 'image folder'): string {
+  if (split !== 'train' && split !== 'test') throw new Error(`split must be 'train' or 'test', got '${String(split)}'`);
+  const hasSplits = isDir(join(dir, 'train')) && isDir(join(dir, 'test'));
+  if (hasSplits) return join(dir, split);
+  if (split === 'test') throw new Error(`${what} ${dir} has no test split: add train/ and test/ sub-folders`);
+  return dir;
 }
 
 /** Image files under `dir`, recursively, sorted by path (hidden files and folders skipped). */
@@ -76,32 +90,62 @@ export function decodeImageFile(path: string): DecodedImage {
   throw new Error(`${path}: cannot decode image: not a PNG or JPEG file (unrecognised header)`);
 }
 
-/** Decodes, crops, resizes and converts one image, writing size × size × channels values in [-1, 1] at `offset`. */
-export function loadImageInto(path: string, size: number, channels: number, out: Float32Array, offset: number): void {
-  const { width, height, rgba } = decodeImageFile(path);
-  if (width < 1 || height < 1) throw new Error(`${path}: image has no pixels (${width}×${height})`);
+/** A vertical strip of an image: columns left .. left + width - 1 (all rows). */
+export interface ImageRegion {
+  left: number;
+  width: number;
+}
+
+/**
+ * Crops the centre square of `region` (default: the whole image), resizes it to size × size and
+ * converts it to `channels`, writing 8-bit values at `offset` of `out`. Resampling runs on the 0..255
+ * scale and is rounded back to bytes once, here: sets stay 1 byte a value.
+ */
+export function imageToBytes(img: DecodedImage, size: number, channels: number, out: Uint8Array, offset: number, region?: ImageRegion): void {
+  const { height, rgba } = img;
+  const left = region?.left ?? 0;
+  const width = region?.width ?? img.width;
   const pixels = width * height;
   const rgb = new Float32Array(pixels * 3);
-  for (let p = 0; p < pixels; p++) {
-    const alpha = rgba[p * 4 + 3]! / 255;
-    for (let ch = 0; ch < 3; ch++) rgb[p * 3 + ch] = rgba[p * 4 + ch]! * alpha;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const src = (y * img.width + left + x) * 4;
+      const alpha = rgba[src + 3]! / 255;
+      for (let ch = 0; ch < 3; ch++) rgb[(y * width + x) * 3 + ch] = rgba[src + ch]! * alpha;
+    }
   }
   const resized = new Float32Array(size * size * 3);
   applyPlan(centreCropPlan(height, width, size), rgb, width, 3, resized);
-  for (let i = 0; i < resized.length; i++) resized[i] = resized[i]! / 127.5 - 1;
-  out.set(convertChannels(resized, size * size, 3, channels), offset);
+  quantizeBytes(convertChannels(resized, size * size, 3, channels), out, offset);
+}
+
+/** Decodes a file and checks it has pixels. */
+export function decodeNonEmpty(path: string): DecodedImage {
+  const img = decodeImageFile(path);
+  if (img.width < 1 || img.height < 1) throw new Error(`${path}: image has no pixels (${img.width}×${img.height})`);
+  return img;
+}
+
+/** Decodes, crops, resizes and converts one image, writing size × size × channels bytes at `offset`. */
+export function loadImageInto(path: string, size: number, channels: number, out: Uint8Array, offset: number): void {
+  imageToBytes(decodeNonEmpty(path), size, channels, out, offset);
+}
+
+/** Checks imageSize and channels, naming what they are for. */
+export function checkImageOptions(what: string, opts: { imageSize: number; channels: number }): void {
+  if (!Number.isInteger(opts.imageSize) || opts.imageSize < 1) throw new Error(`${what}: imageSize must be a positive integer, got ${opts.imageSize}`);
+  if (opts.channels !== 1 && opts.channels !== 3) throw new Error(`${what}: channels must be 1 or 3, got ${opts.channels}`);
 }
 
 function checkOptions(dir: string, opts: ImageFolderOptions): void {
-  if (!Number.isInteger(opts.imageSize) || opts.imageSize < 1) throw new Error(`image folder ${dir}: imageSize must be a positive integer, got ${opts.imageSize}`);
-  if (opts.channels !== 1 && opts.channels !== 3) throw new Error(`image folder ${dir}: channels must be 1 or 3, got ${opts.channels}`);
+  checkImageOptions(`image folder ${dir}`, opts);
   if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 1)) {
     throw new Error(`image folder ${dir}: limit must be a positive integer, got ${opts.limit}`);
   }
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`image folder ${dir} not found`);
+  if (!isDir(dir)) throw new Error(`image folder ${dir} not found`);
 }
 
-/** Loads an image folder as an ImageSet with pixels in [-1, 1]. */
+/** Loads an image folder as an 8-bit ImageSet. */
 export function loadImageFolder(dir: string, opts: ImageFolderOptions): ImageSet {
   checkOptions(dir, opts);
   let files: string[];
@@ -127,10 +171,10 @@ export function loadImageFolder(dir: string, opts: ImageFolderOptions): ImageSet
   if (files.length === 0) throw new Error(`image folder ${dir} is empty: no PNG/JPEG images (.png, .jpg, .jpeg) found`);
   const count = Math.min(files.length, opts.limit ?? Infinity);
   const per = opts.imageSize * opts.imageSize * opts.channels;
-  const x = new Float32Array(count * per);
-  for (let i = 0; i < count; i++) loadImageInto(files[i]!, opts.imageSize, opts.channels, x, i * per);
+  const pixels = new Uint8Array(count * per);
+  for (let i = 0; i < count; i++) loadImageInto(files[i]!, opts.imageSize, opts.channels, pixels, i * per);
   return {
-    x,
+    pixels,
     labels: labelOf ? Int32Array.from(labelOf.slice(0, count)) : null,
     count,
     shape: [opts.imageSize, opts.imageSize, opts.channels],

@@ -29,7 +29,6 @@ function put(path: string, bytes: Buffer | string): void {
   writeFileSync(path, bytes);
 }
 
-const unit = (byte: number) => byte / 127.5 - 1;
 
 test('a solid PNG resized and in 3 or 1 channels', () => {
   const dir = join(tmp, 'solid');
@@ -39,12 +38,11 @@ test('a solid PNG resized and in 3 or 1 channels', () => {
   assert.deepEqual(rgb.shape, [4, 4, 3]);
   assert.equal(rgb.labels, null);
   assert.equal(rgb.numClasses, 0);
-  for (let p = 0; p < 16; p++) {
-    assert.ok(Math.abs(rgb.x[p * 3]! - 1) < 1e-6 && Math.abs(rgb.x[p * 3 + 1]! + 1) < 1e-6 && Math.abs(rgb.x[p * 3 + 2]! - unit(51)) < 1e-6);
-  }
+  assert.ok(rgb.pixels instanceof Uint8Array);
+  assert.deepEqual([...rgb.pixels], new Array(16).fill([255, 0, 51]).flat());
+  // Luma 0.299·255 + 0.114·51 = 82.059, stored rounded to a byte.
   const grey = loadImageFolder(dir, { imageSize: 2, channels: 1 });
-  const luma = unit(0.299 * 255 + 0.114 * 51);
-  for (const v of grey.x) assert.ok(Math.abs(v - luma) < 1e-5, `grey ${v}, expected ${luma}`);
+  assert.deepEqual([...grey.pixels], [82, 82, 82, 82]);
 });
 
 test('centre crop then area downscale: a 6×4 PNG to 2×2', () => {
@@ -53,22 +51,21 @@ test('centre crop then area downscale: a 6×4 PNG to 2×2', () => {
   const block = (x: number, y: number) => (x < 3 ? (y < 2 ? 0 : 200) : y < 2 ? 100 : 60);
   put(join(dir, 'a.png'), pngOf(6, 4, (x, y) => (x === 0 || x === 5 ? [255, 255, 255, 255] : [block(x, y), block(x, y), block(x, y), 255])));
   const set = loadImageFolder(dir, { imageSize: 2, channels: 1 });
-  const bytes = [...set.x].map((v) => Math.round((v + 1) * 127.5 * 1000) / 1000);
-  assert.deepEqual(bytes, [0, 100, 200, 60]);
+  assert.deepEqual([...set.pixels], [0, 100, 200, 60]);
 });
 
 test('transparent pixels composite over black', () => {
   const dir = join(tmp, 'alpha');
   put(join(dir, 'a.png'), pngOf(2, 2, (x) => (x === 0 ? [255, 255, 255, 0] : [255, 255, 255, 255])));
   const set = loadImageFolder(dir, { imageSize: 2, channels: 1 });
-  assert.deepEqual([...set.x].map((v) => Math.round(v * 1e5) / 1e5), [-1, 1, -1, 1]);
+  assert.deepEqual([...set.pixels], [0, 255, 0, 255]);
 });
 
 test('JPEG decodes (quality 100 grey within 2 levels)', () => {
   const dir = join(tmp, 'jpeg');
   put(join(dir, 'g.JPG'), jpegOf(16, 16, [128, 128, 128]));
   const set = loadImageFolder(dir, { imageSize: 8, channels: 3 });
-  for (const v of set.x) assert.ok(Math.abs(v - unit(128)) < 2 / 127.5, `value ${v}`);
+  for (const v of set.pixels) assert.ok(Math.abs(v - 128) <= 2, `value ${v}`);
   assert.deepEqual(decodeImageFile(join(dir, 'g.JPG')).width, 16);
 });
 
@@ -82,7 +79,8 @@ test('unlabeled listing: recursive, sorted, hidden and non-image files skipped; 
   assert.deepEqual(listImageFiles(dir).map((p) => p.slice(dir.length + 1)), ['a.png', 'b.png', join('sub', 'c.jpeg')]);
   const set = loadImageFolder(dir, { imageSize: 2, channels: 1 });
   assert.equal(set.count, 3);
-  assert.ok(Math.abs(set.x[0]! - unit(20)) < 1e-5 && Math.abs(set.x[4]! - unit(10)) < 1e-5);
+  assert.equal(set.pixels[0], 20);
+  assert.equal(set.pixels[4], 10);
   assert.equal(loadImageFolder(dir, { imageSize: 2, channels: 1, limit: 2 }).count, 2);
 });
 
@@ -97,7 +95,8 @@ test('labeled: one sub-folder per class, names sorted, labels follow', () => {
   assert.deepEqual(set.classNames, ['Dog', 'cat', 'zebra']);
   assert.equal(set.numClasses, 3);
   assert.deepEqual([...set.labels!], [0, 1, 1, 2]);
-  assert.ok(Math.abs(set.x[4]! - 1) < 1e-6 && Math.abs(set.x[12]! + 1) < 1e-6);
+  assert.equal(set.pixels[4], 255);
+  assert.equal(set.pixels[12], 0);
 });
 
 test('errors: missing or empty folder, undecodable file, labeled without classes, empty class, bad options', () => {

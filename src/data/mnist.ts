@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { bytesToUnit, type ImageSet } from './dataset.ts';
+import type { ImageSet } from './dataset.ts';
 import { findIdxFile, readIdxPair } from './idx.ts';
 
 export type Split = 'train' | 'test';
@@ -80,13 +80,13 @@ export function loadMnistRaw(split: Split, dir: string = mnistPackageDir()): Raw
   return loadIdxSplitRaw(dir, split);
 }
 
-/** Converts a byte split to an ImageSet in [-1, 1], optionally keeping only the first `limit` examples. */
+/** A byte split as an ImageSet (no copy of the pixels), optionally keeping only the first `limit` examples. */
 export function rawSplitToImageSet(raw: RawIdxSplit, classNames: string[], limit?: number): ImageSet {
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new Error(`limit must be a positive integer, got ${limit}`);
   const count = limit === undefined ? raw.count : Math.min(limit, raw.count);
   const per = raw.rows * raw.cols;
   return {
-    x: bytesToUnit(raw.pixels.subarray(0, count * per)),
+    pixels: raw.pixels.subarray(0, count * per),
     labels: Int32Array.from(raw.labels.subarray(0, count)),
     count,
     shape: [raw.rows, raw.cols, 1],
@@ -95,12 +95,12 @@ export function rawSplitToImageSet(raw: RawIdxSplit, classNames: string[], limit
   };
 }
 
-/** MNIST split as [N, 28, 28, 1] in [-1, 1] with labels 0..9. */
+/** MNIST split as [N, 28, 28, 1] bytes with labels 0..9. */
 export function loadMnist(split: Split, opts: MnistLoadOptions = {}): ImageSet {
   return rawSplitToImageSet(loadMnistRaw(split, opts.dir ?? mnistPackageDir()), MNIST_CLASS_NAMES, opts.limit);
 }
 
-/** Fashion-MNIST split as [N, 28, 28, 1] in [-1, 1] with labels 0..9 (see FASHION_MNIST_CLASS_NAMES). */
+/** Fashion-MNIST split as [N, 28, 28, 1] bytes with labels 0..9 (see FASHION_MNIST_CLASS_NAMES). */
 export function loadFashionMnist(split: Split, dir: string = defaultFashionMnistDir(), opts: { limit?: number } = {}): ImageSet {
   if (!existsSync(dir)) {
     throw new Error(

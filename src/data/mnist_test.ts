@@ -22,7 +22,7 @@ function classCounts(labels: Int32Array): number[] {
   return c;
 }
 
-function minMax(x: Float32Array): [number, number] {
+function minMax(x: Uint8Array): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of x) {
@@ -37,18 +37,19 @@ test('MNIST train: 60,000 images, known labels, class counts, pixels and mean', 
   assert.equal(set.count, 60000);
   assert.deepEqual(set.shape, [28, 28, 1]);
   assert.equal(set.numClasses, 10);
-  assert.equal(set.x.length, 60000 * 784);
+  assert.ok(set.pixels instanceof Uint8Array);
+  assert.equal(set.pixels.length, 60000 * 784);
   assert.deepEqual([...set.labels!.subarray(0, 10)], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
   assert.deepEqual(classCounts(set.labels!), [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
   // Row 5 of the first image (the "5"), as 8-bit values.
   const row5 = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 18, 18, 18, 126, 136, 175, 26, 166, 255, 247, 127, 0, 0, 0, 0];
-  const got = Array.from(set.x.subarray(5 * 28, 6 * 28), (v) => Math.round((v + 1) * 127.5));
+  const got = [...set.pixels.subarray(5 * 28, 6 * 28)];
   assert.deepEqual(got, row5);
-  assert.deepEqual(minMax(set.x), [-1, 1]);
+  assert.deepEqual(minMax(set.pixels), [0, 255]);
   let sum = 0;
-  for (const v of set.x) sum += v;
+  for (const v of set.pixels) sum += v;
   // Mean 8-bit pixel of the MNIST train set is 33.3184 (the familiar 0.1307 × 255).
-  assert.ok(Math.abs(sum / set.x.length - (33.318421 / 127.5 - 1)) < 1e-5);
+  assert.ok(Math.abs(sum / set.pixels.length - 33.318421) < 1e-3);
 });
 
 test('MNIST test: 10,000 images, labels start 7, 2, 1, 0', () => {
@@ -62,7 +63,7 @@ test('MNIST test: 10,000 images, labels start 7, 2, 1, 0', () => {
 test('limit keeps the first examples; bad split or limit is an error', () => {
   const set = loadMnist('test', { limit: 3 });
   assert.equal(set.count, 3);
-  assert.equal(set.x.length, 3 * 784);
+  assert.equal(set.pixels.length, 3 * 784);
   assert.deepEqual([...set.labels!], [7, 2, 1]);
   assert.throws(() => loadMnist('test', { limit: 0 }), /limit must be a positive integer, got 0/);
   assert.throws(() => loadMnist('val' as 'test'), /split must be 'train' or 'test', got 'val'/);
@@ -81,7 +82,7 @@ test('an IDX folder of gzipped files loads the same as the plain one; missing fi
   const small = loadMnist('test', { dir: tmp });
   const ref = loadMnist('test', { limit: 5 });
   assert.equal(small.count, 5);
-  assert.deepEqual(small.x, ref.x);
+  assert.deepEqual(small.pixels, ref.pixels);
   assert.deepEqual(small.labels, ref.labels);
   assert.throws(() => loadMnist('train', { dir: tmp }), /train-images-idx3-ubyte: file not found/);
   assert.throws(() => loadMnist('test', { dir: join(tmp, 'absent') }), /absent: dataset folder not found/);
@@ -105,7 +106,7 @@ test('Fashion-MNIST train and test: counts, known labels, balanced classes', { s
   assert.deepEqual(train.shape, [28, 28, 1]);
   assert.deepEqual([...train.labels!.subarray(0, 10)], [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]);
   assert.deepEqual(classCounts(train.labels!), new Array(10).fill(6000));
-  assert.deepEqual(minMax(train.x), [-1, 1]);
+  assert.deepEqual(minMax(train.pixels), [0, 255]);
   assert.equal(train.classNames![9], 'Ankle boot');
   const test = loadFashionMnist('test', fashionDir, { limit: 5 });
   assert.deepEqual([...test.labels!], [9, 2, 1, 1, 6]);

@@ -1,41 +1,131 @@
 /**
  * One entry point from a dataset config to a training stream (openDataSource, train split) or an
- * in-memory evaluation split (loadEvalSet). Image datasets are resized (centre crop, area/bilinear)
- * and channel-converted when the config asks for a size or channel count other than their own.
+ * in-memory evaluation split (loadEvalSet), and the config schema itself (datasetConfigSchema): the
+ * dataset names are those of its variants, so the run config imports them from here.
+ *
+ * Stored image sets are 8-bit in memory. A size or channel count other than the dataset's own is
+ * applied once at load (area/bilinear resampling, rounded back to bytes; resize.ts), except for the
+ * generated Stacked MNIST stream, which is resized batch by batch.
  */
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { z } from 'zod';
+import { augmentSource } from './augment.ts';
+import { captionedSource, loadCaptionedSet } from './captioned.ts';
 import { loadCifar10 } from './cifar.ts';
-import { arraySource, type Batch, type DataSource, type ImageSet } from './dataset.ts';
-import { loadImageFolder } from './image_folder.ts';
+import { arraySource, sampleFields, type Batch, type DataSource, type ImageSet } from './dataset.ts';
+import { folderForSplit, loadImageFolder } from './image_folder.ts';
 import { loadFashionMnist, loadMnist, loadMnistRaw, type Split } from './mnist.ts';
+import { loadPairedSet, pairedSource, type PairedOptions } from './paired.ts';
 import { adaptImages, adaptImageSet, type ImageAdapt } from './resize.ts';
 import { stackedMnistSet, stackedMnistSource } from './stacked_mnist.ts';
-import { isToyName, toySource } from './toy.ts';
-
-export type DatasetName = 'ring8' | 'grid25' | 'mnist' | 'fashion-mnist' | 'cifar10' | 'stacked-mnist' | 'folder';
-
-export const DATASET_NAMES: readonly DatasetName[] = ['ring8', 'grid25', 'mnist', 'fashion-mnist', 'cifar10', 'stacked-mnist', 'folder'];
-
-export interface DatasetConfig {
-  name: DatasetName;
-  /** Data folder: required for cifar10 and folder; optional for mnist, stacked-mnist (an MNIST IDX folder) and fashion-mnist. */
-  dir?: string;
-  /** Output height = width for image datasets; default: the dataset's own (folder: 64). Ignored by toy data. */
-  imageSize?: number;
-  /** 1 or 3 for image datasets; default: the dataset's own (folder: 3). Ignored by toy data. */
-  channels?: number;
-  /** folder only: one sub-folder per class. */
-  labeled?: boolean;
-  /** Keep only the first `limit` examples of a stored dataset (quick runs, tests). */
-  limit?: number;
-  /** stacked-mnist only: samples in an eval set; default 10,000. */
-  evalCount?: number;
-}
+import { Tokenizer } from './tokenizer.ts';
+import { toySource } from './toy.ts';
+import { domainSeeds, unpairedSource } from './unpaired.ts';
 
 export const DEFAULT_FOLDER_IMAGE_SIZE = 64;
 export const DEFAULT_STACKED_EVAL_COUNT = 10_000;
-/** Fixed seeds so that a Stacked MNIST eval set is the same in every run. */
+export const DEFAULT_MAX_TOKENS = 32;
+
+const imageSize = z.number().int().positive().max(1024);
+const channels = z.union([z.literal(1), z.literal(3)]);
+const limit = z.number().int().positive();
+
+/** The fields every dataset config has always accepted (toy data ignores them). */
+const common = {
+  /** Data folder: required for cifar10 and folder; optional for mnist, stacked-mnist (an MNIST IDX folder) and fashion-mnist. */
+  dir: z.string().optional(),
+  /** Output height = width for image datasets; default: the dataset's own (folder: 64). */
+  imageSize: imageSize.optional(),
+  /** 1 or 3 for image datasets; default: the dataset's own (folder: 3). */
+  channels: channels.optional(),
+  /** folder only: one sub-folder per class. */
+  labeled: z.boolean().default(false),
+};
+
+export const augmentSchema = z
+  .object({
+    flip: z.boolean().optional(),
+    /** Pad-and-random-crop by this many pixels. */
+    crop: z.number().int().min(0).max(256).optional(),
+    /** Brightness/contrast jitter strength. */
+    jitter: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+
+/** Stored image datasets: also keep only the first `limit` examples; augment training batches. */
+const stored = { ...common, limit: limit.optional(), augment: augmentSchema.optional() };
+
+/** Single-domain datasets: each can also be one side of an unpaired dataset. */
+const domainVariants = [
+  z.object({ name: z.literal('ring8'), ...common }).strict(),
+  z.object({ name: z.literal('grid25'), ...common }).strict(),
+  z.object({ name: z.literal('mnist'), ...stored }).strict(),
+  z.object({ name: z.literal('fashion-mnist'), ...stored }).strict(),
+  z.object({ name: z.literal('cifar10'), ...stored }).strict(),
+  /** evalCount: samples in an eval set; default 10,000. */
+  z.object({ name: z.literal('stacked-mnist'), ...stored, evalCount: z.number().int().positive().optional() }).strict(),
+  z.object({ name: z.literal('folder'), ...stored }).strict(),
+] as const;
+
+const domainConfigSchema = z.discriminatedUnion('name', domainVariants);
+
+const pairedSchema = z
+  .object({
+    name: z.literal('paired'),
+    /** Default 'folders' when dirA/dirB are given, else 'ab'. */
+    layout: z.enum(['ab', 'folders']).optional(),
+    dir: z.string().optional(),
+    dirA: z.string().optional(),
+    dirB: z.string().optional(),
+    imageSize: imageSize.optional(),
+    channels: channels.optional(),
+    limit: limit.optional(),
+    augment: augmentSchema.optional(),
+  })
+  .strict();
+
+const unpairedSchema = z.object({ name: z.literal('unpaired'), a: domainConfigSchema, b: domainConfigSchema }).strict();
+
+const captionedSchema = z
+  .object({
+    name: z.literal('captioned'),
+    dir: z.string(),
+    imageSize: imageSize.optional(),
+    channels: channels.optional(),
+    /** Tokens per caption (truncated / padded); default 32. */
+    maxTokens: z.number().int().positive().max(1024).optional(),
+    limit: limit.optional(),
+    augment: augmentSchema.optional(),
+  })
+  .strict();
+
+/** The `data` section of a run config. */
+export const datasetConfigSchema = z.discriminatedUnion('name', [...domainVariants, pairedSchema, unpairedSchema, captionedSchema]);
+
+/** A validated dataset config (defaults applied). */
+export type DatasetConfig = z.infer<typeof datasetConfigSchema>;
+/** What the loaders accept: a config before defaults (a validated one is one too). */
+export type DatasetConfigInput = z.input<typeof datasetConfigSchema>;
+export type DatasetName = DatasetConfig['name'];
+export type DomainConfig = z.infer<typeof domainConfigSchema>;
+
+export const DATASET_NAMES: readonly DatasetName[] = datasetConfigSchema.options.map((o) => o.shape.name.value);
+
+/** Whether batches of this dataset carry class labels (the condition for class-conditional models). */
+export function datasetHasLabels(cfg: DatasetConfigInput): boolean {
+  switch (cfg.name) {
+    case 'mnist':
+    case 'fashion-mnist':
+    case 'cifar10':
+    case 'stacked-mnist':
+      return true;
+    case 'folder':
+      return cfg.labeled === true;
+    default:
+      return false;
+  }
+}
+
+/** Stacked MNIST eval seeds, fixed so that an eval set is the same in every run. */
 const STACKED_EVAL_SEEDS: Record<Split, number> = { train: 0x57ac4ed, test: 0x7e57 };
 
 function checkName(name: string): asserts name is DatasetName {
@@ -44,28 +134,33 @@ function checkName(name: string): asserts name is DatasetName {
   }
 }
 
-function requireDir(cfg: DatasetConfig): string {
+/** Validates a config (unknown names and misspelt fields are errors) and applies its defaults. */
+export function parseDatasetConfig(input: DatasetConfigInput): DatasetConfig {
+  checkName(input.name);
+  const parsed = datasetConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`invalid '${input.name}' dataset config: ${lines.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+function checkSplit(split: Split): void {
+  if (split !== 'train' && split !== 'test') throw new Error(`split must be 'train' or 'test', got '${String(split)}'`);
+}
+
+function requireDir(cfg: { name: string; dir?: string }): string {
   if (!cfg.dir) throw new Error(`dataset '${cfg.name}' needs 'dir' (the folder holding its files)`);
   return cfg.dir;
 }
 
-function adaptOf(cfg: DatasetConfig): ImageAdapt {
+function adaptOf(cfg: { imageSize?: number; channels?: number }): ImageAdapt {
   return { imageSize: cfg.imageSize, channels: cfg.channels };
 }
 
-function isDir(path: string): boolean {
-  return existsSync(path) && statSync(path).isDirectory();
-}
+type StoredConfig = Extract<DatasetConfig, { name: 'mnist' | 'fashion-mnist' | 'cifar10' | 'folder' }>;
 
-/** An image folder with train/ and test/ sub-folders splits by them; otherwise the whole folder is the train split. */
-function folderForSplit(dir: string, split: Split): string {
-  const hasSplits = isDir(join(dir, 'train')) && isDir(join(dir, 'test'));
-  if (hasSplits) return join(dir, split);
-  if (split === 'test') throw new Error(`image folder ${dir} has no test split: add train/ and test/ sub-folders`);
-  return dir;
-}
-
-function loadStoredSet(cfg: DatasetConfig, split: Split): ImageSet {
+function loadStoredSet(cfg: StoredConfig, split: Split): ImageSet {
   const limit = cfg.limit;
   switch (cfg.name) {
     case 'mnist':
@@ -78,60 +173,107 @@ function loadStoredSet(cfg: DatasetConfig, split: Split): ImageSet {
       return loadImageFolder(folderForSplit(requireDir(cfg), split), {
         imageSize: cfg.imageSize ?? DEFAULT_FOLDER_IMAGE_SIZE,
         channels: cfg.channels ?? 3,
-        labeled: cfg.labeled ?? false,
+        labeled: cfg.labeled,
         limit,
       });
-    default:
-      throw new Error(`dataset '${cfg.name}' is not a stored image dataset`);
   }
 }
 
-/** A source whose image batches are resized / channel-converted on the way out. */
+/** A generated source whose image batches are resized / channel-converted on the way out. */
 function adaptSource(source: DataSource, adapt: ImageAdapt): DataSource {
   const shape = source.shape as [number, number, number];
   const probe = adaptImages(new Float32Array(shape[0] * shape[1] * shape[2]), 1, shape, adapt);
   if (probe.shape.every((d, i) => d === shape[i])) return source;
   return {
-    name: source.name,
+    ...source,
     shape: probe.shape,
-    numClasses: source.numClasses,
-    range: source.range,
-    size: source.size,
+    fields: sampleFields(probe.shape, source.numClasses > 0),
     nextBatch(batchSize: number): Batch {
       const batch = source.nextBatch(batchSize);
       return { ...batch, x: adaptImages(batch.x, batchSize, shape, adapt).x };
     },
-    getState: () => source.getState(),
-    setState: (state: unknown) => source.setState(state),
   };
 }
 
-/** The training stream (train split) for a dataset config. */
-export async function openDataSource(cfg: DatasetConfig, seed: number): Promise<DataSource> {
-  checkName(cfg.name);
-  if (isToyName(cfg.name)) return toySource(cfg.name, seed);
-  if (cfg.name === 'stacked-mnist') {
-    const digits = cfg.dir ? loadMnistRaw('train', cfg.dir) : undefined;
-    return adaptSource(stackedMnistSource(seed, { digits }), adaptOf(cfg));
+function pairedOptions(cfg: Extract<DatasetConfig, { name: 'paired' }>): PairedOptions {
+  return {
+    layout: cfg.layout ?? (cfg.dirA || cfg.dirB ? 'folders' : 'ab'),
+    dir: cfg.dir,
+    dirA: cfg.dirA,
+    dirB: cfg.dirB,
+    imageSize: cfg.imageSize ?? DEFAULT_FOLDER_IMAGE_SIZE,
+    channels: cfg.channels ?? 3,
+    limit: cfg.limit,
+  };
+}
+
+function captionedOptions(cfg: Extract<DatasetConfig, { name: 'captioned' }>) {
+  return { imageSize: cfg.imageSize ?? DEFAULT_FOLDER_IMAGE_SIZE, channels: cfg.channels ?? 3, limit: cfg.limit };
+}
+
+/** The stream before augmentation. */
+async function openUnaugmented(cfg: DatasetConfig, seed: number): Promise<DataSource> {
+  switch (cfg.name) {
+    case 'ring8':
+    case 'grid25':
+      return toySource(cfg.name, seed);
+    case 'stacked-mnist': {
+      const digits = cfg.dir ? loadMnistRaw('train', cfg.dir) : undefined;
+      return adaptSource(stackedMnistSource(seed, { digits }), adaptOf(cfg));
+    }
+    case 'mnist':
+    case 'fashion-mnist':
+    case 'cifar10':
+    case 'folder':
+      return arraySource(cfg.name, loadStoredSet(cfg, 'train'), seed);
+    case 'paired':
+      return pairedSource('paired', loadPairedSet(pairedOptions(cfg), 'train'), seed);
+    case 'unpaired': {
+      const seeds = domainSeeds(seed);
+      return unpairedSource(await openDataSource(cfg.a, seeds.a), await openDataSource(cfg.b, seeds.b));
+    }
+    case 'captioned': {
+      const set = loadCaptionedSet(folderForSplit(cfg.dir, 'train', 'captioned folder'), captionedOptions(cfg));
+      return captionedSource('captioned', set, Tokenizer.fromTexts(set.texts, cfg.maxTokens ?? DEFAULT_MAX_TOKENS), seed);
+    }
   }
-  return arraySource(cfg.name, loadStoredSet(cfg, 'train'), seed);
+}
+
+/** The training stream (train split) for a dataset config, augmented per batch when the config asks. */
+export async function openDataSource(input: DatasetConfigInput, seed: number): Promise<DataSource> {
+  const cfg = parseDatasetConfig(input);
+  const source = await openUnaugmented(cfg, seed);
+  return 'augment' in cfg ? augmentSource(source, cfg.augment, seed) : source;
 }
 
 /**
- * A whole split in memory, for metrics. Stacked MNIST gives `evalCount` triples drawn with a fixed
- * seed from the MNIST split of that name. Toy mixtures have no stored split: sample them with
- * sampleToy (toy.ts) instead.
+ * A whole split in memory (8-bit; imageSetToUnit gives floats), for metrics: the images that are the
+ * batches' `x` (paired: the targets; unpaired: domain a; captioned: the distinct images). Stacked
+ * MNIST gives `evalCount` triples drawn with a fixed seed from the MNIST split of that name. Toy
+ * mixtures have no stored split: sample them with sampleToy (toy.ts) instead.
  */
-export async function loadEvalSet(cfg: DatasetConfig, split: Split): Promise<ImageSet> {
-  checkName(cfg.name);
-  if (split !== 'train' && split !== 'test') throw new Error(`split must be 'train' or 'test', got '${String(split)}'`);
-  if (isToyName(cfg.name)) {
-    throw new Error(`dataset '${cfg.name}' is a generated 2-D mixture with no stored split: use sampleToy(TOY_MIXTURES.${cfg.name}, n, rng) for reference samples`);
+export async function loadEvalSet(input: DatasetConfigInput, split: Split): Promise<ImageSet> {
+  const cfg = parseDatasetConfig(input);
+  checkSplit(split);
+  switch (cfg.name) {
+    case 'ring8':
+    case 'grid25':
+      throw new Error(`dataset '${cfg.name}' is a generated 2-D mixture with no stored split: use sampleToy(TOY_MIXTURES.${cfg.name}, n, rng) for reference samples`);
+    case 'stacked-mnist': {
+      const n = cfg.evalCount ?? cfg.limit ?? DEFAULT_STACKED_EVAL_COUNT;
+      const digits = cfg.dir ? loadMnistRaw(split, cfg.dir) : undefined;
+      return adaptImageSet(stackedMnistSet(n, STACKED_EVAL_SEEDS[split], { split, digits }), adaptOf(cfg));
+    }
+    case 'mnist':
+    case 'fashion-mnist':
+    case 'cifar10':
+    case 'folder':
+      return loadStoredSet(cfg, split);
+    case 'paired':
+      return loadPairedSet(pairedOptions(cfg), split).target;
+    case 'unpaired':
+      return loadEvalSet(cfg.a, split);
+    case 'captioned':
+      return loadCaptionedSet(folderForSplit(cfg.dir, split, 'captioned folder'), captionedOptions(cfg)).images;
   }
-  if (cfg.name === 'stacked-mnist') {
-    const n = cfg.evalCount ?? cfg.limit ?? DEFAULT_STACKED_EVAL_COUNT;
-    const digits = cfg.dir ? loadMnistRaw(split, cfg.dir) : undefined;
-    return adaptImageSet(stackedMnistSet(n, STACKED_EVAL_SEEDS[split], { split, digits }), adaptOf(cfg));
-  }
-  return loadStoredSet(cfg, split);
 }

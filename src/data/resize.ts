@@ -173,10 +173,27 @@ export function adaptImages(
   return { x: out, shape: [size, size, channels] };
 }
 
-/** An ImageSet resized and channel-converted per `adapt` (the same set when nothing changes). */
+/** Rounds values on the 0..255 scale to bytes (clamped), writing at `offset` of `out`. */
+export function quantizeBytes(src: Float32Array, out: Uint8Array, offset = 0): void {
+  for (let i = 0; i < src.length; i++) out[offset + i] = Math.min(255, Math.max(0, Math.round(src[i]!)));
+}
+
+/**
+ * An ImageSet resized and channel-converted per `adapt` (the same set when nothing changes). The set
+ * stays 8-bit: each image is resampled on the 0..255 scale and rounded back to bytes, once, here.
+ */
 export function adaptImageSet(set: ImageSet, adapt: ImageAdapt): ImageSet {
   validateImageSet('adaptImageSet', set);
-  const { x, shape } = adaptImages(set.x, set.count, set.shape, adapt);
-  if (x === set.x) return set;
-  return { ...set, x, shape };
+  const per = set.shape[0] * set.shape[1] * set.shape[2];
+  const probe = adaptImages(new Float32Array(per), 1, set.shape, adapt);
+  if (probe.shape.every((d, i) => d === set.shape[i])) return set;
+  const outPer = probe.shape[0] * probe.shape[1] * probe.shape[2];
+  const pixels = new Uint8Array(set.count * outPer);
+  // One image at a time, so the floats never exceed one image.
+  const img = new Float32Array(per);
+  for (let i = 0; i < set.count; i++) {
+    img.set(set.pixels.subarray(i * per, (i + 1) * per));
+    quantizeBytes(adaptImages(img, 1, set.shape, adapt).x, pixels, i * outPer);
+  }
+  return { ...set, pixels, shape: probe.shape };
 }

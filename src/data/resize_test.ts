@@ -66,11 +66,12 @@ test('adaptImages: per-image processing of a batch, identity returns the input',
 });
 
 test('adaptImageSet keeps labels and metadata', () => {
-  const set: ImageSet = { x: new Float32Array(3 * 4 * 4), labels: Int32Array.of(1, 2, 0), count: 3, shape: [4, 4, 1], numClasses: 3, classNames: ['a', 'b', 'c'] };
+  const set: ImageSet = { pixels: new Uint8Array(3 * 4 * 4), labels: Int32Array.of(1, 2, 0), count: 3, shape: [4, 4, 1], numClasses: 3, classNames: ['a', 'b', 'c'] };
   assert.equal(adaptImageSet(set, { imageSize: 4, channels: 1 }), set);
   const big = adaptImageSet(set, { imageSize: 8 });
   assert.deepEqual(big.shape, [8, 8, 1]);
-  assert.equal(big.x.length, 3 * 64);
+  assert.ok(big.pixels instanceof Uint8Array);
+  assert.equal(big.pixels.length, 3 * 64);
   assert.deepEqual(big.labels, set.labels);
   assert.deepEqual(big.classNames, ['a', 'b', 'c']);
 });

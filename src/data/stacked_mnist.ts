@@ -4,7 +4,7 @@
  * image; its label is 100·d0 + 10·d1 + d2. Samples are drawn fresh for every batch.
  */
 import { Rng } from '../core/rng.ts';
-import { checkBatchSize, isRngState, stateError, type Batch, type DataSource, type ImageSet } from './dataset.ts';
+import { bytesToUnit, checkBatchSize, sampleFields, isRngState, stateError, type Batch, type DataSource, type ImageSet } from './dataset.ts';
 import { loadMnistRaw, type RawIdxSplit, type Split } from './mnist.ts';
 
 export const STACKED_MNIST_CLASSES = 1000;
@@ -34,10 +34,10 @@ export function stackedLabel(d0: number, d1: number, d2: number): number {
   return 100 * d0 + 10 * d1 + d2;
 }
 
-/** Draws `n` stacked samples from `rng` (three digit indices per sample, in channel order). */
-function drawStacked(digits: RawIdxSplit, n: number, rng: Rng): { x: Float32Array; labels: Int32Array } {
+/** Draws `n` stacked samples as bytes from `rng` (three digit indices per sample, in channel order). */
+function drawStacked(digits: RawIdxSplit, n: number, rng: Rng): { bytes: Uint8Array; labels: Int32Array } {
   const pixels = digits.rows * digits.cols;
-  const x = new Float32Array(n * pixels * 3);
+  const bytes = new Uint8Array(n * pixels * 3);
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     let label = 0;
@@ -46,11 +46,11 @@ function drawStacked(digits: RawIdxSplit, n: number, rng: Rng): { x: Float32Arra
       label = label * 10 + digits.labels[j]!;
       const src = j * pixels;
       const out = i * pixels * 3 + ch;
-      for (let p = 0; p < pixels; p++) x[out + p * 3] = digits.pixels[src + p]! / 127.5 - 1;
+      for (let p = 0; p < pixels; p++) bytes[out + p * 3] = digits.pixels[src + p]!;
     }
     labels[i] = label;
   }
-  return { x, labels };
+  return { bytes, labels };
 }
 
 interface StackedState {
@@ -63,15 +63,18 @@ export function stackedMnistSource(seed: number, opts: StackedMnistOptions = {})
   const digits = digitsFor(opts);
   const rng = new Rng(seed).fork('data');
   const name = 'stacked-mnist';
+  const shape = [digits.rows, digits.cols, 3];
   return {
     name,
-    shape: [digits.rows, digits.cols, 3],
+    shape,
+    fields: sampleFields(shape, true),
     numClasses: STACKED_MNIST_CLASSES,
     range: [-1, 1],
     size: Infinity,
     nextBatch(batchSize: number): Batch {
       checkBatchSize(name, batchSize);
-      return drawStacked(digits, batchSize, rng);
+      const { bytes, labels } = drawStacked(digits, batchSize, rng);
+      return { x: bytesToUnit(bytes), labels };
     },
     getState(): StackedState {
       return { kind: 'stacked-mnist', rng: rng.getState() };
@@ -85,10 +88,10 @@ export function stackedMnistSource(seed: number, opts: StackedMnistOptions = {})
   };
 }
 
-/** The first `n` samples of stackedMnistSource(seed, opts), as an in-memory set. */
+/** The first `n` samples of stackedMnistSource(seed, opts), as an in-memory 8-bit set. */
 export function stackedMnistSet(n: number, seed: number, opts: StackedMnistOptions = {}): ImageSet {
   if (!Number.isInteger(n) || n < 1) throw new Error(`stacked-mnist: sample count must be a positive integer, got ${n}`);
   const digits = digitsFor(opts);
-  const { x, labels } = drawStacked(digits, n, new Rng(seed).fork('data'));
-  return { x, labels, count: n, shape: [digits.rows, digits.cols, 3], numClasses: STACKED_MNIST_CLASSES };
+  const { bytes, labels } = drawStacked(digits, n, new Rng(seed).fork('data'));
+  return { pixels: bytes, labels, count: n, shape: [digits.rows, digits.cols, 3], numClasses: STACKED_MNIST_CLASSES };
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { bytesToUnit } from './dataset.ts';
 import type { RawIdxSplit } from './mnist.ts';
 import { stackedLabel, stackedMnistSet, stackedMnistSource } from './stacked_mnist.ts';
 
@@ -44,23 +45,23 @@ test('determinism, state round trip, and the set equals the stream head', () => 
   assert.throws(() => b.setState({ kind: 'array' }), /stacked-mnist: invalid data-source state \(expected kind 'stacked-mnist'\)/);
 
   const set = stackedMnistSet(5, 7, { digits });
-  assert.deepEqual(set.x, first.x);
+  assert.deepEqual(bytesToUnit(set.pixels), first.x);
   assert.deepEqual(set.labels, first.labels);
   assert.equal(set.count, 5);
   assert.throws(() => stackedMnistSet(0, 1, { digits }), /sample count must be a positive integer, got 0/);
 });
 
-test('real MNIST: 28×28×3 in [-1, 1], labels in 0..999 and spread over the 1,000 modes', () => {
+test('real MNIST: 28×28×3 bytes, labels in 0..999 and spread over the 1,000 modes', () => {
   const set = stackedMnistSet(3000, 123);
   assert.deepEqual(set.shape, [28, 28, 3]);
-  assert.equal(set.x.length, 3000 * 28 * 28 * 3);
+  assert.equal(set.pixels.length, 3000 * 28 * 28 * 3);
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of set.x) {
+  for (const v of set.pixels) {
     lo = Math.min(lo, v);
     hi = Math.max(hi, v);
   }
-  assert.deepEqual([lo, hi], [-1, 1]);
+  assert.deepEqual([lo, hi], [0, 255]);
   const modes = new Set<number>();
   for (const l of set.labels!) {
     assert.ok(Number.isInteger(l) && l >= 0 && l <= 999, `label ${l}`);

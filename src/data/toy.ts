@@ -3,7 +3,7 @@
  * grid25 (a 5×5 grid). Samples are generated fresh for every batch, so the set is infinite.
  */
 import { Rng } from '../core/rng.ts';
-import { checkBatchSize, isRngState, stateError, type Batch, type DataSource } from './dataset.ts';
+import { checkBatchSize, sampleFields, isRngState, stateError, type Batch, type DataSource } from './dataset.ts';
 
 export interface ToyMixture {
   name: string;
@@ -108,9 +108,11 @@ interface ToySourceState {
 export function toySource(name: string, seed: number): DataSource {
   const mixture = getToyMixture(name);
   const rng = new Rng(seed).fork('data');
+  const shape = [mixture.modes[0]!.length];
   return {
     name: mixture.name,
-    shape: [mixture.modes[0]!.length],
+    shape,
+    fields: sampleFields(shape, false),
     numClasses: 0,
     range: toyRange(mixture),
     size: Infinity,

@@ -1,10 +1,15 @@
 /**
  * Adversarial losses. Every function takes the discriminator's raw outputs (logits for the
- * probabilistic losses, critic values for Wasserstein/hinge), shape [B] or [B, 1], and returns a
- * scalar to minimize. With D(x) = sigmoid(logit), log D = −softplus(−logit) and
- * log(1 − D) = −softplus(logit); writing the losses with softplus keeps them finite for any logit.
+ * probabilistic losses, critic values for Wasserstein/hinge) and returns a scalar to minimize.
+ * Outputs may be one value per sample, [B] or [B, 1], or a map of them, e.g. a PatchGAN's
+ * [B, h, w, 1]: each expectation E[·] is the mean over every element (batch and map), so a map
+ * whose entries all equal v scores like a [B, 1] output of v. Real and fake batches may differ in
+ * size but not in per-sample shape (a trailing unit channel aside: [B] matches [B, 1]).
+ * With D(x) = sigmoid(logit), log D = −softplus(−logit) and log(1 − D) = −softplus(logit);
+ * writing the losses with softplus keeps them finite for any logit.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { checkBatched, checkSamePerSample, meanSoftmaxCrossEntropy } from './common.ts';
 
 export type LossName = 'minimax' | 'nonsaturating' | 'wasserstein' | 'hinge' | 'leastsquares';
 
@@ -18,21 +23,20 @@ export interface AdversarialLoss {
 
 export const LOSS_NAMES: readonly LossName[] = ['minimax', 'nonsaturating', 'wasserstein', 'hinge', 'leastsquares'];
 
-function checkOutputs(fn: string, arg: string, out: tf.Tensor): void {
-  const ok = out.rank === 1 || (out.rank === 2 && out.shape[1] === 1);
-  if (!ok) throw new Error(`${fn}: ${arg} must have shape [B] or [B, 1], got [${out.shape.join(', ')}]`);
+/** Discriminator losses: both outputs batched, same per-sample shape, batch sizes free. */
+function checkPair(fn: string, realOut: tf.Tensor, fakeOut: tf.Tensor): void {
+  checkSamePerSample(fn, 'realOut', realOut, 'fakeOut', fakeOut);
 }
 
 /** Minimax (saturating) GAN, discriminator: −E[log D(x)] − E[log(1 − D(G(z)))]. */
 export function minimaxDiscriminatorLoss(realOut: tf.Tensor, fakeOut: tf.Tensor): tf.Scalar {
-  checkOutputs('minimaxDiscriminatorLoss', 'realOut', realOut);
-  checkOutputs('minimaxDiscriminatorLoss', 'fakeOut', fakeOut);
+  checkPair('minimaxDiscriminatorLoss', realOut, fakeOut);
   return tf.tidy(() => tf.add(tf.mean(tf.softplus(tf.neg(realOut))), tf.mean(tf.softplus(fakeOut))));
 }
 
 /** Minimax (saturating) GAN, generator: E[log(1 − D(G(z)))]. Its gradient vanishes when D wins. */
 export function minimaxGeneratorLoss(fakeOut: tf.Tensor): tf.Scalar {
-  checkOutputs('minimaxGeneratorLoss', 'fakeOut', fakeOut);
+  checkBatched('minimaxGeneratorLoss', 'fakeOut', fakeOut);
   return tf.tidy(() => tf.neg(tf.mean(tf.softplus(fakeOut))));
 }
 
@@ -43,27 +47,25 @@ export function nonSaturatingDiscriminatorLoss(realOut: tf.Tensor, fakeOut: tf.T
 
 /** Non-saturating GAN, generator: −E[log D(G(z))]. */
 export function nonSaturatingGeneratorLoss(fakeOut: tf.Tensor): tf.Scalar {
-  checkOutputs('nonSaturatingGeneratorLoss', 'fakeOut', fakeOut);
+  checkBatched('nonSaturatingGeneratorLoss', 'fakeOut', fakeOut);
   return tf.tidy(() => tf.mean(tf.softplus(tf.neg(fakeOut))));
 }
 
 /** WGAN critic: E[C(G(z))] − E[C(x)] (needs weight clipping or a gradient penalty). */
 export function wassersteinDiscriminatorLoss(realOut: tf.Tensor, fakeOut: tf.Tensor): tf.Scalar {
-  checkOutputs('wassersteinDiscriminatorLoss', 'realOut', realOut);
-  checkOutputs('wassersteinDiscriminatorLoss', 'fakeOut', fakeOut);
+  checkPair('wassersteinDiscriminatorLoss', realOut, fakeOut);
   return tf.tidy(() => tf.sub(tf.mean(fakeOut), tf.mean(realOut)));
 }
 
 /** WGAN generator: −E[C(G(z))]. */
 export function wassersteinGeneratorLoss(fakeOut: tf.Tensor): tf.Scalar {
-  checkOutputs('wassersteinGeneratorLoss', 'fakeOut', fakeOut);
+  checkBatched('wassersteinGeneratorLoss', 'fakeOut', fakeOut);
   return tf.tidy(() => tf.neg(tf.mean(fakeOut)));
 }
 
 /** Hinge discriminator: E[max(0, 1 − D(x))] + E[max(0, 1 + D(G(z)))]. */
 export function hingeDiscriminatorLoss(realOut: tf.Tensor, fakeOut: tf.Tensor): tf.Scalar {
-  checkOutputs('hingeDiscriminatorLoss', 'realOut', realOut);
-  checkOutputs('hingeDiscriminatorLoss', 'fakeOut', fakeOut);
+  checkPair('hingeDiscriminatorLoss', realOut, fakeOut);
   return tf.tidy(() =>
     tf.add(tf.mean(tf.relu(tf.sub(1, realOut))), tf.mean(tf.relu(tf.add(fakeOut, 1)))),
   );
@@ -71,14 +73,13 @@ export function hingeDiscriminatorLoss(realOut: tf.Tensor, fakeOut: tf.Tensor): 
 
 /** Hinge generator: −E[D(G(z))]. */
 export function hingeGeneratorLoss(fakeOut: tf.Tensor): tf.Scalar {
-  checkOutputs('hingeGeneratorLoss', 'fakeOut', fakeOut);
+  checkBatched('hingeGeneratorLoss', 'fakeOut', fakeOut);
   return tf.tidy(() => tf.neg(tf.mean(fakeOut)));
 }
 
 /** LSGAN discriminator (a=0, b=1): ½E[(D(x) − 1)²] + ½E[D(G(z))²], on the raw outputs. */
 export function leastSquaresDiscriminatorLoss(realOut: tf.Tensor, fakeOut: tf.Tensor): tf.Scalar {
-  checkOutputs('leastSquaresDiscriminatorLoss', 'realOut', realOut);
-  checkOutputs('leastSquaresDiscriminatorLoss', 'fakeOut', fakeOut);
+  checkPair('leastSquaresDiscriminatorLoss', realOut, fakeOut);
   return tf.tidy(() =>
     tf.mul(tf.add(tf.mean(tf.square(tf.sub(realOut, 1))), tf.mean(tf.square(fakeOut))), 0.5),
   );
@@ -86,7 +87,7 @@ export function leastSquaresDiscriminatorLoss(realOut: tf.Tensor, fakeOut: tf.Te
 
 /** LSGAN generator (c=1): ½E[(D(G(z)) − 1)²]. */
 export function leastSquaresGeneratorLoss(fakeOut: tf.Tensor): tf.Scalar {
-  checkOutputs('leastSquaresGeneratorLoss', 'fakeOut', fakeOut);
+  checkBatched('leastSquaresGeneratorLoss', 'fakeOut', fakeOut);
   return tf.tidy(() => tf.mul(tf.mean(tf.square(tf.sub(fakeOut, 1))), 0.5));
 }
 
@@ -120,23 +121,9 @@ export function getLoss(name: LossName): AdversarialLoss {
 
 /**
  * ACGAN auxiliary classifier loss: mean softmax cross-entropy of class logits [B, K] against
- * integer labels [B] (any numeric dtype; values must lie in [0, K)).
+ * integer labels [B] (any numeric dtype; values must lie in [0, K)):
+ * mean_i (logsumexp(l_i) − l_i[y_i]).
  */
 export function auxiliaryClassifierLoss(classLogits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  if (classLogits.rank !== 2) {
-    throw new Error(`auxiliaryClassifierLoss: classLogits must be [B, K], got [${classLogits.shape.join(', ')}]`);
-  }
-  if (labels.rank !== 1 || labels.shape[0] !== classLogits.shape[0]) {
-    throw new Error(
-      `auxiliaryClassifierLoss: labels must be [${classLogits.shape[0]}] to match classLogits ` +
-        `[${classLogits.shape.join(', ')}], got [${labels.shape.join(', ')}]`,
-    );
-  }
-  return tf.tidy(() => {
-    const numClasses = classLogits.shape[1];
-    const intLabels = labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32');
-    const logProbs = tf.logSoftmax(classLogits);
-    const picked = tf.sum(tf.mul(logProbs, tf.oneHot(intLabels, numClasses)), 1);
-    return tf.neg(tf.mean(picked));
-  });
+  return meanSoftmaxCrossEntropy('auxiliaryClassifierLoss', 'classLogits', classLogits, labels);
 }

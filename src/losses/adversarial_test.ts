@@ -1,8 +1,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-layers'; // registers the gradient functions (tfjs-core's Node bundle has none)
+import { initBackend } from '../backend/backend.ts';
 import {
   LOSS_NAMES,
   auxiliaryClassifierLoss,
@@ -19,11 +18,7 @@ import {
   wassersteinGeneratorLoss,
   type LossName,
 } from './adversarial.ts';
-
-// Plain-JS references, in double precision.
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+import { assertClose, logSumExp, mean, noLeaks, read, sigmoid, softplus, values } from './test_support.ts';
 
 const REAL = [-50, -3, -0.5, 0, 0.7, 2.5, 50];
 const FAKE = [50, 4, 0.25, 0, -1.2, -6, -50];
@@ -48,28 +43,9 @@ const reference: Record<LossName, { d: (r: number[], f: number[]) => number; g: 
   },
 };
 
-function assertClose(actual: number, expected: number, what: string, rel = 1e-5): void {
-  assert.ok(Number.isFinite(actual), `${what}: got non-finite ${actual}`);
-  const tol = rel * Math.max(1, Math.abs(expected));
-  assert.ok(Math.abs(actual - expected) <= tol, `${what}: got ${actual}, expected ${expected}`);
-}
-
-function read(t: tf.Tensor): number {
-  const v = t.dataSync()[0];
-  t.dispose();
-  return v;
-}
-
-/** Runs fn and fails if it leaves tensors behind. */
-function noLeaks(fn: () => void): void {
-  const before = tf.memory().numTensors;
-  fn();
-  assert.equal(tf.memory().numTensors, before, 'tensor count grew');
-}
-
 describe('adversarial losses', () => {
   before(async () => {
-    await tf.setBackend('cpu');
+    await initBackend('cpu', { quiet: true });
   });
 
   it('LOSS_NAMES lists every loss and getLoss returns the named one', () => {
@@ -140,12 +116,73 @@ describe('adversarial losses', () => {
     });
   });
 
-  it('rejects outputs that are not [B] or [B,1]', () => {
-    const bad = tf.zeros([2, 2]);
-    const ok = tf.zeros([2]);
-    assert.throws(() => hingeDiscriminatorLoss(bad, ok), /hingeDiscriminatorLoss: realOut must have shape \[B\] or \[B, 1\], got \[2, 2\]/);
-    assert.throws(() => nonSaturatingGeneratorLoss(bad), /fakeOut must have shape/);
-    tf.dispose([bad, ok]);
+  for (const name of LOSS_NAMES) {
+    it(`${name}: a PatchGAN map is averaged over batch and map, real and fake batch sizes may differ`, () => {
+      noLeaks(() => {
+        const loss = getLoss(name);
+        // Real [3, 2, 2, 1] and fake [2, 2, 2] maps (a trailing unit channel is optional), logits ±100.
+        const realValues = [-100, -3, -0.5, 0, 0.7, 2.5, 100, 1, -2, 4, 0.1, -0.3];
+        const fakeValues = [100, 4, 0.25, 0, -1.2, -6, -100, 3];
+        const r = tf.tensor(realValues, [3, 2, 2, 1]);
+        const f = tf.tensor(fakeValues, [2, 2, 2]);
+        assertClose(read(loss.discriminator(r, f)), reference[name].d(realValues, fakeValues), `${name} D on maps`);
+        assertClose(read(loss.generator(f)), reference[name].g(fakeValues), `${name} G on a map`);
+        // A map whose entries are all v_i scores like the [B, 1] output v.
+        const v = [-2, 0.5, 3];
+        const vMap = tf.tidy(() => tf.tile(tf.tensor(v, [3, 1, 1, 1]), [1, 4, 5, 1]));
+        const vCol = tf.tensor2d(v, [3, 1]);
+        assertClose(read(loss.discriminator(vMap, vMap)), read(loss.discriminator(vCol, vCol)), `${name} D, constant map`);
+        assertClose(read(loss.generator(vMap)), read(loss.generator(vCol)), `${name} G, constant map`);
+        tf.dispose([r, f, vMap, vCol]);
+      });
+    });
+  }
+
+  it('a map loss spreads its gradient over every element: d/dx mean softplus(−x) = −sigmoid(−x)/N', () => {
+    noLeaks(() => {
+      const xs = [-100, -1, 0, 2, 100, 0.5];
+      const x = tf.tensor(xs, [2, 3, 1, 1]);
+      const g = values(tf.grad((t: tf.Tensor) => nonSaturatingGeneratorLoss(t))(x));
+      xs.forEach((v, i) => assertClose(g[i]!, -sigmoid(-v) / xs.length, `gradient at ${v}`));
+      x.dispose();
+    });
+  });
+
+  it('[B] and [B, 1] outputs mix, as do [B, h, w] and [B, h, w, 1]', () => {
+    noLeaks(() => {
+      const r = tf.tensor1d([1, -2]);
+      const f = tf.tensor2d([0.5, 3, -1], [3, 1]);
+      const expected = mean([1, -2].map((x) => softplus(-x))) + mean([0.5, 3, -1].map(softplus));
+      assertClose(read(minimaxDiscriminatorLoss(r, f)), expected, 'minimax D, [2] vs [3, 1]');
+      const rMap = tf.ones([1, 2, 2]);
+      const fMap = tf.zeros([2, 2, 2, 1]);
+      assertClose(read(wassersteinDiscriminatorLoss(rMap, fMap)), -1, 'WGAN D, [1, 2, 2] vs [2, 2, 2, 1]');
+      tf.dispose([r, f, rMap, fMap]);
+    });
+  });
+
+  it('rejects rank-0, empty and mismatched per-sample shapes with clear messages', () => {
+    const scalar = tf.scalar(1);
+    const empty = tf.zeros([0]);
+    const a = tf.zeros([2, 2]);
+    const b = tf.zeros([2, 3]);
+    const map = tf.zeros([2, 4, 4, 1]);
+    const otherMap = tf.zeros([2, 4, 1, 4]);
+    noLeaks(() => {
+      assert.throws(
+        () => nonSaturatingGeneratorLoss(scalar),
+        /nonSaturatingGeneratorLoss: fakeOut must be batched \[B, \.\.\.\] with rank >= 1, got \[\]/,
+      );
+      assert.throws(() => hingeDiscriminatorLoss(scalar, a), /hingeDiscriminatorLoss: realOut must be batched.*got \[\]/);
+      assert.throws(() => wassersteinGeneratorLoss(empty), /wassersteinGeneratorLoss: fakeOut must not be empty, got \[0\]/);
+      assert.throws(
+        () => hingeDiscriminatorLoss(a, b),
+        /hingeDiscriminatorLoss: realOut \[2, 2\] and fakeOut \[2, 3\] must have the same per-sample shape/,
+      );
+      assert.throws(() => leastSquaresDiscriminatorLoss(map, otherMap), /realOut \[2, 4, 4, 1\] and fakeOut \[2, 4, 1, 4\]/);
+      assert.throws(() => minimaxDiscriminatorLoss(a, map), /per-sample shape/);
+    });
+    tf.dispose([scalar, empty, a, b, map, otherMap]);
   });
 
   it('auxiliaryClassifierLoss is the mean softmax cross-entropy', () => {
@@ -158,11 +195,7 @@ describe('adversarial losses', () => {
       ];
       const labels = [0, 1, 2, 1];
       const expected = mean(
-        logits.map((row, i) => {
-          const max = Math.max(...row);
-          const logSumExp = max + Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0));
-          return logSumExp - row[labels[i]];
-        }),
+        logits.map((row, i) => logSumExp(row) - row[labels[i]!]!),
       );
       const lt = tf.tensor2d(logits);
       for (const dtype of ['int32', 'float32'] as const) {

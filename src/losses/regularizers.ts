@@ -7,29 +7,32 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's Node bundle registers no gradient functions; tfjs-layers' bundle registers all of
 // them (into the global registry) when loaded. Needed for tf.grad below.
 import '@tensorflow/tfjs-layers';
+import { fmt, sameShape } from './common.ts';
 
-/** The discriminator's output for a batch of inputs ([B, ...] → [B] or [B, 1]). */
+/**
+ * The discriminator's output for a batch of inputs [B, ...]: one value per sample ([B] or [B, 1])
+ * or a map of them per sample ([B, h, w, 1] for a PatchGAN, any [B, ...]).
+ */
 export type Critic = (x: tf.Tensor) => tf.Tensor;
 
 /** Added under the square root so the norm has a finite gradient where the input gradient is 0. */
 const NORM_EPSILON = 1e-12;
 
-function sameShape(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
 /**
- * Gradient of sum_i D(x_i) w.r.t. x. Since samples do not interact in the critic (no batch norm),
- * row i is the gradient of D(x_i) w.r.t. x_i.
+ * Gradient of Σ_i s(x_i) w.r.t. x, where s(x_i) = Σ_map D(x_i) sums sample i's critic output (its
+ * one value, or every entry of its map). Since samples do not interact in the critic (no batch
+ * norm), row i is ∇ s(x_i) w.r.t. x_i. A sum, not a mean, over the map: a critic whose k map
+ * entries all equal d(x) has input gradient k·∇d(x), so R1 grows by k² and the gradient penalty's
+ * target applies to k·‖∇d‖.
  */
 function inputGradient(fn: string, critic: Critic, x: tf.Tensor): tf.Tensor {
   return tf.grad((input: tf.Tensor) => {
     const out = critic(input);
     const batch = input.shape[0];
-    const perSample = out.rank === 1 || (out.rank === 2 && out.shape[1] === 1);
-    if (!perSample || out.shape[0] !== batch) {
-      throw new Error(`${fn}: critic output must be [${batch}] or [${batch}, 1], got [${out.shape.join(', ')}]`);
+    if (out.rank < 1 || out.shape[0] !== batch) {
+      throw new Error(`${fn}: critic output must be [${batch}, ...] (one value or one map per sample), got ${fmt(out.shape)}`);
     }
+    // Σ_i Σ_map D(x_i): the per-sample sums, added over the batch, in one reduction.
     return tf.sum(out);
   })(x);
 }
@@ -42,9 +45,10 @@ function perSampleSquaredNorm(g: tf.Tensor): tf.Tensor1D {
 
 /**
  * WGAN-GP penalty (Gulrajani et al. 2017) without its weight λ: mean over the batch of
- * (‖∇x̂ D(x̂)‖₂ − target)², at x̂ = eps·real + (1 − eps)·fake. `eps` is uniform [0, 1) noise
- * broadcastable against the inputs, normally shape [B, 1, …, 1] (one value per sample); the caller
- * draws it so runs stay reproducible. `target` is 1 for the usual one-centered penalty.
+ * (‖∇x̂ s(x̂)‖₂ − target)², s the sample's critic output summed over its map (see inputGradient),
+ * at x̂ = eps·real + (1 − eps)·fake. `eps` is uniform [0, 1) noise broadcastable against the inputs,
+ * normally shape [B, 1, …, 1] (one value per sample); the caller draws it so runs stay reproducible.
+ * `target` is 1 for the usual one-centered penalty.
  */
 export function gradientPenalty(
   critic: Critic,
@@ -83,8 +87,8 @@ export function gradientPenalty(
 }
 
 /**
- * R1 penalty (Mescheder et al. 2018) without its weight γ/2: mean over the batch of ‖∇x D(x)‖²
- * on real data.
+ * R1 penalty (Mescheder et al. 2018) without its weight γ/2: mean over the batch of ‖∇x s(x)‖²
+ * on real data, s the sample's critic output summed over its map (see inputGradient).
  */
 export function r1Penalty(critic: Critic, real: tf.Tensor): tf.Scalar {
   if (real.rank < 2) {

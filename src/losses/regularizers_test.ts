@@ -1,28 +1,11 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import { initBackend } from '../backend/backend.ts';
 import { leakyRelu } from '../backend/ops.ts';
 import { Rng } from '../core/rng.ts';
 import { clipWeights, gradientPenalty, r1Penalty, type Critic } from './regularizers.ts';
-
-function assertClose(actual: number, expected: number, what: string, rel = 1e-5): void {
-  assert.ok(Number.isFinite(actual), `${what}: got non-finite ${actual}`);
-  const tol = rel * Math.max(1, Math.abs(expected));
-  assert.ok(Math.abs(actual - expected) <= tol, `${what}: got ${actual}, expected ${expected} (tol ${tol})`);
-}
-
-function read(t: tf.Tensor): number {
-  const v = t.dataSync()[0];
-  t.dispose();
-  return v;
-}
-
-function noLeaks(fn: () => void): void {
-  const before = tf.memory().numTensors;
-  fn();
-  assert.equal(tf.memory().numTensors, before, 'tensor count grew');
-}
+import { assertClose, noLeaks, read } from './test_support.ts';
 
 /** A variable that owns its initial value (tf.variable(t) alone would leave `t` allocated). */
 const makeVariable = (init: () => tf.Tensor, name?: string) => tf.tidy(() => tf.variable(init(), true, name));
@@ -56,7 +39,7 @@ function quadraticGpReference(a: number[], w: number[], real: number[][], fake: 
 
 describe('regularizers', () => {
   before(async () => {
-    await tf.setBackend('cpu');
+    await initBackend('cpu', { quiet: true });
   });
 
   it('gradient penalty of a linear critic is (‖w‖ − target)² for any eps', () => {
@@ -227,6 +210,60 @@ describe('regularizers', () => {
     });
   });
 
+  it('a critic with a map output: penalties take the gradient of the per-sample sum of the map', () => {
+    noLeaks(() => {
+      // D(x)[b, p] = ⟨W_p, x_b⟩ for P = 4 patches, output [B, 2, 2, 1]: ∇ Σ_p D(x)[p] = Σ_p W_p.
+      const n = 6;
+      const wValues = [0, 1, 2, 3].map(() => randomArray(n));
+      const w = tf.tensor2d(wValues); // [P, n]
+      const mapCritic: Critic = (x) => tf.reshape(tf.matMul(tf.reshape(x, [x.shape[0], -1]), w, false, true), [-1, 2, 2, 1]);
+      const real = tf.tensor(randomArray(3 * n, 2), [3, 2, 3]);
+      const fake = tf.tensor(randomArray(3 * n, 2), [3, 2, 3]);
+      const eps = tf.tensor([0.2, 0.9, 0.5], [3, 1, 1]);
+      const summed = wValues[0]!.map((_, k) => wValues.reduce((acc, row) => acc + row[k]!, 0));
+      assertClose(read(r1Penalty(mapCritic, real)), norm2(summed), 'R1 of a linear map critic');
+      assertClose(read(gradientPenalty(mapCritic, real, fake, eps)), (Math.sqrt(norm2(summed)) - 1) ** 2, 'GP of a linear map critic');
+
+      // D(x) = x itself ([B, n] map of n entries): the per-sample sum Σ_k x_k has gradient 1, norm √n.
+      const x = tf.tensor2d([randomArray(n), randomArray(n)]);
+      assertClose(read(r1Penalty((t) => t, x)), n, 'R1 of the identity map');
+      const ones = tf.ones([2, 1]);
+      assertClose(read(gradientPenalty((t) => t, x, x, ones)), (Math.sqrt(n) - 1) ** 2, 'GP of the identity map');
+
+      // Elementwise quadratic map D(x)[k] = a_k x_k²: rows stay independent, ∇ = 2a⊙x_b.
+      const aValues = randomArray(n);
+      const xValues = [0, 1, 2].map(() => randomArray(n, 2));
+      const a = tf.tensor1d(aValues);
+      const xq = tf.tensor2d(xValues);
+      const expected = xValues.reduce((acc, xs) => acc + norm2(xs.map((xi, k) => 2 * aValues[k]! * xi)), 0) / 3;
+      assertClose(read(r1Penalty((t) => tf.mul(a, tf.square(t)), xq)), expected, 'R1 of a quadratic map');
+
+      // A [B, 1] critic d and the map of its k = 6 copies: the map's input gradient is k·∇d, R1 k² times.
+      const v = tf.tensor1d(randomArray(n));
+      const single: Critic = (t) => tf.matMul(t as tf.Tensor2D, tf.reshape(v, [n, 1]));
+      const copies: Critic = (t) => tf.tile(tf.reshape(single(t), [-1, 1, 1, 1]), [1, 2, 3, 1]);
+      const r1Single = read(r1Penalty(single, x));
+      assertClose(read(r1Penalty(copies, x)), 36 * r1Single, 'R1 of a constant map of 6 copies');
+      tf.dispose([w, real, fake, eps, x, ones, a, xq, v]);
+    });
+  });
+
+  it('R1 of a map critic is twice differentiable: dR1/dW_p = 2 Σ_q W_q for every patch p', () => {
+    noLeaks(() => {
+      const n = 3;
+      const wValues = [0, 1].map(() => randomArray(n));
+      const w = makeVariable(() => tf.tensor2d(wValues), 'r1_map_w');
+      const real = tf.tensor2d([randomArray(n), randomArray(n), randomArray(n)]);
+      const critic: Critic = (x) => tf.expandDims(tf.matMul(x as tf.Tensor2D, w, false, true), 2); // [B, 2, 1]
+      const { value, grads } = tf.variableGrads(() => r1Penalty(critic, real), [w]);
+      const summed = wValues[0]!.map((_, k) => wValues[0]![k]! + wValues[1]![k]!);
+      assertClose(read(value), norm2(summed), 'R1 value');
+      const g = Array.from(grads['r1_map_w']!.dataSync());
+      g.forEach((gi, i) => assertClose(gi, 2 * summed[i % n]!, `dR1/dW[${Math.floor(i / n)}][${i % n}]`));
+      tf.dispose([grads['r1_map_w']!, w, real]);
+    });
+  });
+
   it('rejects mismatched shapes with clear messages', () => {
     const critic: Critic = (x) => tf.sum(x, 1);
     const a = tf.zeros([2, 3]);
@@ -235,7 +272,8 @@ describe('regularizers', () => {
     const badEps = tf.zeros([2, 1, 1]);
     assert.throws(() => gradientPenalty(critic, a, b, eps), /real and fake must have the same shape, got \[2, 3\] and \[2, 4\]/);
     assert.throws(() => gradientPenalty(critic, a, a, badEps), /eps \[2, 1, 1\] must be broadcastable/);
-    assert.throws(() => gradientPenalty((x) => x, a, a, eps), /critic output must be \[2\] or \[2, 1\], got \[2, 3\]/);
+    assert.throws(() => gradientPenalty((x) => tf.sum(x), a, a, eps), /gradientPenalty: critic output must be \[2, \.\.\.\].*got \[\]/);
+    assert.throws(() => r1Penalty((x) => tf.transpose(x), a), /r1Penalty: critic output must be \[2, \.\.\.\].*got \[3, 2\]/);
     assert.throws(() => r1Penalty(critic, tf.zeros([3])), /real must be batched/);
     tf.dispose([a, b, eps, badEps]);
   });

@@ -6,7 +6,7 @@
  */
 import { Rng } from '../core/rng.ts';
 import { loadEvalSet } from '../data/registry.ts';
-import type { ImageSet } from '../data/dataset.ts';
+import { bytesToUnit, imageSetToUnit, type ImageSet } from '../data/dataset.ts';
 import { fidFromStats, inceptionScore, kid, type KidOptions } from './fid.ts';
 import { manifoldMetrics } from './prdc.ts';
 import { meanCov, type MeanCov } from './stats.ts';
@@ -89,10 +89,10 @@ function countTag(n: number): string {
 /** The first `n` images of a set, or a seeded random `n` of them when the set is larger. */
 function subsetOf(set: ImageSet, n: number, rng: Rng): { x: Float32Array; count: number } {
   const per = set.shape[0] * set.shape[1] * set.shape[2];
-  if (n >= set.count) return { x: set.x.subarray(0, set.count * per), count: set.count };
+  if (n >= set.count) return { x: imageSetToUnit(set), count: set.count };
   const order = rng.permutation(set.count);
   const x = new Float32Array(n * per);
-  for (let i = 0; i < n; i++) x.set(set.x.subarray(order[i]! * per, (order[i]! + 1) * per), i * per);
+  for (let i = 0; i < n; i++) bytesToUnit(set.pixels.subarray(order[i]! * per, (order[i]! + 1) * per), x, i * per);
   return { x, count: n };
 }
 

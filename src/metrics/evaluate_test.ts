@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Rng } from '../core/rng.ts';
+import { imageSetToUnit } from '../data/dataset.ts';
 import { loadMnist } from '../data/mnist.ts';
 import { clearReferenceCache, evaluate, realVsReal } from './evaluate.ts';
 import type { FeatureNet } from './feature_net.ts';
@@ -58,7 +59,7 @@ test('evaluate: protocol keys, meta fields, and real images beat noise on every 
   const real = loadMnist('train', { limit: n });
   const noise = new Rng(3).uniformArray(n * 784, -1, 1);
   const common = { metrics: ['fid', 'kid', 'is', 'pr', 'dc'], kid: { subsets: 10 }, count: n, shape: [28, 28, 1], dataset: 'mnist' as const, ref: 'test' as const, n, seed: 1, featureNet: net };
-  const good = await evaluate({ ...common, samples: real.x });
+  const good = await evaluate({ ...common, samples: imageSetToUnit(real) });
   const bad = await evaluate({ ...common, samples: noise });
   const expectedKeys = [
     'fid500_test_stubnet', 'kid500_test_stubnet', 'kid500_test_stubnet_std', 'is500_stubnet', 'is500_stubnet_std',
@@ -85,7 +86,7 @@ test('evaluate: protocol keys, meta fields, and real images beat noise on every 
 
 test('evaluate: uses the first n samples and names keys by the count used', async () => {
   const net = stubNet();
-  const x = loadMnist('train', { limit: 300 }).x;
+  const x = imageSetToUnit(loadMnist('train', { limit: 300 }));
   const r = await evaluate({ metrics: ['is'], samples: x, count: 300, shape: [28, 28, 1], dataset: 'mnist', ref: 'test', n: 2000, seed: 0, featureNet: net });
   assert.equal(r.n_samples, 300);
   assert.ok('is300_stubnet' in r);

@@ -14,11 +14,11 @@ import * as tf from '@tensorflow/tfjs-core';
 // (training needs them), and it loads external layers models.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Rng } from '../core/rng.ts';
-import { Network, type NetworkSpec } from '../models/network.ts';
+import { Network, type SequentialSpec } from '../models/network.ts';
 import { createOptimizer } from '../train/optimizers.ts';
 import { loadCheckpoint, saveCheckpoint, findCheckpoint } from '../train/checkpoint.ts';
 import { loadEvalSet } from '../data/registry.ts';
-import type { ImageSet } from '../data/dataset.ts';
+import { bytesToUnit, imageSetToUnit, type ImageSet } from '../data/dataset.ts';
 
 export type FeatureDataset = 'mnist' | 'fashion-mnist' | 'cifar10';
 export const FEATURE_DATASETS: readonly FeatureDataset[] = ['mnist', 'fashion-mnist', 'cifar10'];
@@ -45,7 +45,7 @@ interface Architecture {
   /** Protocol name of the trained classifier. */
   name: string;
   /** Layers up to and including the feature layer. */
-  trunk: NetworkSpec;
+  trunk: SequentialSpec;
   classes: number;
   /** Default epochs, fixed or from the training-set size. */
   epochs: number | ((trainCount: number) => number);
@@ -122,7 +122,7 @@ export interface FeatureNetInfo {
   test_count: number;
   test_accuracy: number;
   train_seconds: number;
-  spec: NetworkSpec;
+  spec: SequentialSpec;
   backend: string;
 }
 
@@ -155,7 +155,7 @@ class TrainedFeatureNet implements FeatureNet {
     /** Variable-name prefix unique to this instance (TF.js variable names must be unique). */
     readonly prefix: string,
   ) {
-    this.inputShape = trunk.spec.inputShape as [number, number, number];
+    this.inputShape = trunk.shapes[trunk.inputNames[0]!] as [number, number, number];
   }
 
   logits(x: tf.Tensor4D, training = false): tf.Tensor2D {
@@ -303,7 +303,7 @@ async function trainFeatureNet(
       for (let step = 0; step < stepsPerEpoch; step++) {
         for (let b = 0; b < batchSize; b++) {
           const idx = order[step * batchSize + b]!;
-          xBuf.set(train.x.subarray(idx * per, (idx + 1) * per), b * per);
+          bytesToUnit(train.pixels.subarray(idx * per, (idx + 1) * per), xBuf, b * per);
           yBuf[b] = train.labels![idx]!;
         }
         const x = tf.tensor4d(xBuf, [batchSize, ...train.shape]);
@@ -322,7 +322,7 @@ async function trainFeatureNet(
     optimizer.dispose();
   }
   const trainSeconds = (performance.now() - started) / 1000;
-  const predicted = classify(net, test.x, test.count, test.shape);
+  const predicted = classify(net, imageSetToUnit(test), test.count, test.shape);
   let correct = 0;
   for (let i = 0; i < test.count; i++) if (predicted[i] === test.labels![i]) correct++;
   net.testAccuracy = correct / test.count;

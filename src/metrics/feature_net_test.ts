@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { imageSetToUnit } from '../data/dataset.ts';
 import { loadMnist } from '../data/mnist.ts';
 import { cacheRoot, channelOf, classify, extract, fileIOHandler, getFeatureNet, loadExternalFeatureNet } from './feature_net.ts';
 
@@ -44,7 +45,7 @@ test('mnistnet trains to >= 90% on 5k images, is cached, and reloads with identi
   assert.ok(loadMs < trainMs / 5, `cache load took ${loadMs} ms vs training ${trainMs} ms`);
   assert.equal(again.testAccuracy, net.testAccuracy);
   const test10 = loadMnist('test', { limit: 10 });
-  const x = tf.tensor4d(test10.x, [10, 28, 28, 1]);
+  const x = tf.tensor4d(imageSetToUnit(test10), [10, 28, 28, 1]);
   const [f1, f2, p1] = [net.features(x), again.features(x), net.probs(x)];
   assert.deepEqual(f1.shape, [10, 128]);
   assert.deepEqual(Array.from(f1.dataSync()), Array.from(f2.dataSync()));
@@ -55,12 +56,12 @@ test('mnistnet trains to >= 90% on 5k images, is cached, and reloads with identi
   tf.dispose([x, f1, f2, p1, rowSums]);
 
   // extract() and classify() agree with direct calls, whatever the batch size.
-  const e = extract(net, test10.x, 10, [28, 28, 1], 3);
+  const e = extract(net, imageSetToUnit(test10), 10, [28, 28, 1], 3);
   assert.equal(e.dim, 128);
   assert.equal(e.classes, 10);
-  const direct = tf.tidy(() => net.features(tf.tensor4d(test10.x, [10, 28, 28, 1])).dataSync());
+  const direct = tf.tidy(() => net.features(tf.tensor4d(imageSetToUnit(test10), [10, 28, 28, 1])).dataSync());
   for (let i = 0; i < direct.length; i++) assert.ok(Math.abs(direct[i]! - e.feats[i]!) < 1e-4);
-  const predicted = classify(net, test10.x, 10, [28, 28, 1], 4);
+  const predicted = classify(net, imageSetToUnit(test10), 10, [28, 28, 1], 4);
   const correct = predicted.filter((p, i) => p === test10.labels![i]).length;
   assert.ok(correct >= 8, `${correct}/10 correct`);
 

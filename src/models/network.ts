@@ -1,103 +1,263 @@
 /**
- * Networks as data: a Network is built from a JSON-serializable spec (a list of layers), so the same
- * spec rebuilds it for EMA copies, checkpoints, and in the browser from an exported model. Layers are
- * written with raw TF.js ops (no tfjs-layers) so every op is twice differentiable (gradient penalty,
- * R1) and every variable is owned, named and ordered for exact checkpoints.
+ * Networks as data: a Network is built from a JSON-serializable graph of named nodes (any number of named
+ * inputs and outputs, plus named taps on intermediate features), so the same spec rebuilds it for EMA
+ * copies, checkpoints, and in the browser from an exported model. A plain layer list
+ * (`{ inputShape, layers }`) is shorthand for a sequential graph. Every variable is owned, named and
+ * ordered (node order, then the layer's own order) for exact checkpoints; variable names carry a scope so
+ * several trainers can live in one process (TF.js variable names are global).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNormTraining } from '../backend/batch_norm.ts';
-import { leakyRelu, stopGradient } from '../backend/ops.ts';
 import { Rng } from '../core/rng.ts';
+import { getLayer, shapeSize, type ApplyOptions as LayerApplyOptions, type BuiltLayer, type LayerBuildContext, type LayerSpecBase } from './layer_api.ts';
+import type { BasicLayerSpec } from './layers_basic.ts';
+import './layers.ts';
 
-export type Activation = 'relu' | 'lrelu' | 'tanh' | 'sigmoid' | 'linear';
+export type { Activation } from './layers_basic.ts';
 
-export type LayerSpec =
-  | { type: 'dense'; units: number; sn?: boolean; bias?: boolean }
-  | { type: 'conv2d'; filters: number; kernel: number; stride: number; pad: 'same' | 'valid'; sn?: boolean; bias?: boolean }
-  | { type: 'conv2dTranspose'; filters: number; kernel: number; stride: number; sn?: boolean; bias?: boolean }
-  | { type: 'batchNorm'; momentum?: number; epsilon?: number }
-  | { type: 'act'; fn: Activation; alpha?: number }
-  | { type: 'reshape'; shape: number[] }
-  | { type: 'flatten' }
-  /** Appends the one-hot label: to a vector as extra features, to an image as constant channel maps. */
-  | { type: 'concatLabel' }
-  /**
-   * Projection discriminator head (Miyato & Koyama 2018): one logit w·h + b + embed[label]·h from a flat
-   * feature vector h, so the label is judged against D's learned features rather than raw pixels.
-   */
-  | { type: 'projectLabel'; sn?: boolean }
-  /** PacGAN packing: n samples are judged jointly, [B, ...] -> [B/n, ..., n·C]. */
-  | { type: 'pack'; n: number }
-  /** Fixed y = x·scale + offset (no variables): maps data ranges to and from [−1, 1]. */
-  | { type: 'affine'; scale: number; offset: number }
-  /**
-   * Mixed discrete/continuous latent: the first k entries of a standard-normal latent become the
-   * one-hot of their argmax (a uniform categorical code, since the argmax of i.i.d. normals is uniform),
-   * the rest pass through, times noiseScale (default 1). Lets an MLP generator learn a disconnected
-   * support (see docs/toy_results.md).
-   */
-  | { type: 'discreteLatent'; components: number; noiseScale?: number };
+/** A layer's JSON spec. The basic types are typed; others (see layerTypes()) are checked when built. */
+export type LayerSpec = BasicLayerSpec | (LayerSpecBase & Record<string, unknown>);
 
-export interface NetworkSpec {
-  /** Shape of one input, without the batch axis (e.g. [100] for a latent, [28, 28, 1] for an image). */
-  inputShape: number[];
-  layers: LayerSpec[];
-  /** Number of classes for 'concatLabel' layers; 0 when unconditional. */
+export interface InputSpec {
+  /** Shape of one sample without the batch axis: [100] for a latent, [28, 28, 1] for an image, [] for a label. */
+  shape: number[];
+  dtype?: 'float32' | 'int32';
+}
+
+/** One node: a layer applied to earlier nodes or inputs (default: the node before it, or the first input). */
+export interface NodeSpec {
+  name: string;
+  layer: LayerSpec;
+  inputs?: string[];
+}
+
+export interface GraphSpec {
+  inputs: Record<string, InputSpec>;
+  nodes: NodeSpec[];
+  /** Node (or input) names exposed as outputs; the first is the network's primary output. */
+  outputs: string[];
+  /** Named intermediate features (e.g. for perceptual losses and feature matching): tap name → node. */
+  taps?: Record<string, string>;
+  /** Number of classes of integer label inputs ('concatLabel', 'projectLabel'); 0 when unconditional. */
   numClasses?: number;
   /** Initial weights: N(0, initStd) when set (DCGAN's 0.02), else He-uniform scaled by fan-in. */
   initStd?: number;
 }
 
-export interface ApplyOptions {
-  training: boolean;
-  /** Integer class labels [B] for conditional networks. */
-  labels?: tf.Tensor1D;
-  /**
-   * The output will be differentiated twice (gradient penalty, R1): use only ops with second-order
-   * gradients, e.g. composite batch norm instead of the fused native kernel.
-   */
-  twiceDifferentiable?: boolean;
+/** Shorthand for a sequential graph: one input `x` (plus `label` when a layer needs it), one output. */
+export interface SequentialSpec {
+  inputShape: number[];
+  layers: LayerSpec[];
+  numClasses?: number;
+  initStd?: number;
 }
 
-interface BuiltLayer {
-  spec: LayerSpec;
-  inShape: number[];
-  outShape: number[];
-  params: Record<string, tf.Variable>;
-  state: Record<string, tf.Variable>;
+export type NetworkSpec = GraphSpec | SequentialSpec;
+
+export interface ApplyOptions extends LayerApplyOptions {
+  /** Integer class labels [B]: the `label` input, for the single-input apply() form. */
+  labels?: tf.Tensor1D;
+}
+
+const LABEL_LAYERS = new Set(['concatLabel', 'projectLabel']);
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.]*$/;
+
+export function isSequentialSpec(spec: NetworkSpec): spec is SequentialSpec {
+  return Array.isArray((spec as SequentialSpec).layers);
+}
+
+/**
+ * The graph a spec stands for. A sequential spec's nodes are named `${i}_${type}` (so variable names are
+ * `G/3_conv2d/kernel`, as before graphs existed), label layers read the `label` input.
+ */
+export function toGraph(spec: NetworkSpec): GraphSpec {
+  if (!isSequentialSpec(spec)) return spec;
+  const needsLabel = spec.layers.some((l) => LABEL_LAYERS.has(l.type));
+  const inputs: Record<string, InputSpec> = { x: { shape: spec.inputShape } };
+  if (needsLabel) inputs.label = { shape: [], dtype: 'int32' };
+  let prev = 'x';
+  const nodes = spec.layers.map((layer, i): NodeSpec => {
+    const name = `${i}_${layer.type}`;
+    const node = { name, layer, inputs: LABEL_LAYERS.has(layer.type) ? [prev, 'label'] : [prev] };
+    prev = name;
+    return node;
+  });
+  return { inputs, nodes, outputs: [prev], numClasses: spec.numClasses, initStd: spec.initStd };
+}
+
+interface BuiltNode {
+  node: NodeSpec;
+  layer: BuiltLayer;
+  inputs: string[];
+}
+
+function uniqueVariableName(name: string): string {
+  const taken = (n: string) => tf.engine().registeredVariables[n] !== undefined;
+  if (!taken(name)) return name;
+  throw new Error(`variable name ${name} is already in use: give each trainer or network its own scope`);
+}
+
+export interface NetworkOptions {
+  /** Prefix of every variable name (e.g. a trainer's `t3/`), so networks of several trainers coexist. */
+  scope?: string;
 }
 
 export class Network {
-  readonly layers: BuiltLayer[] = [];
-  /** Trainable variables in a fixed order (layer order, then kernel before bias). */
+  readonly graph: GraphSpec;
+  readonly nodes: BuiltNode[] = [];
+  /** Trainable variables in a fixed order (node order, then each layer's own order). */
   readonly trainable: tf.Variable[] = [];
   /** Non-trainable state: batch-norm running statistics, spectral-norm power-iteration vectors. */
   readonly state: tf.Variable[] = [];
-  readonly outputShape: number[];
+  /** Shape (without batch) of every node and input. */
+  readonly shapes: Record<string, number[]> = {};
+  readonly scope: string;
+  private readonly keyOf = new Map<tf.Variable, string>();
 
-  constructor(readonly name: string, readonly spec: NetworkSpec, rng: Rng) {
-    let shape = spec.inputShape.slice();
-    spec.layers.forEach((layer, i) => {
-      const built = buildLayer(`${name}/${i}_${layer.type}`, layer, shape, spec, rng);
-      this.layers.push(built);
-      this.trainable.push(...Object.values(built.params));
-      this.state.push(...Object.values(built.state));
-      shape = built.outShape;
-    });
-    this.outputShape = shape;
+  constructor(readonly name: string, readonly spec: NetworkSpec, rng: Rng, opts: NetworkOptions = {}) {
+    this.scope = opts.scope ?? '';
+    const graph = toGraph(spec);
+    this.graph = graph;
+    const numClasses = graph.numClasses ?? 0;
+    const inputNames = Object.keys(graph.inputs);
+    if (inputNames.length === 0) throw new Error(`network ${name}: a graph needs at least one input`);
+    for (const [n, s] of Object.entries(graph.inputs)) {
+      if (!NAME.test(n)) throw new Error(`network ${name}: invalid input name '${n}'`);
+      this.shapes[n] = s.shape.slice();
+    }
+    let prev = inputNames[0]!;
+    for (const node of graph.nodes) {
+      if (!NAME.test(node.name)) throw new Error(`network ${name}: invalid node name '${node.name}'`);
+      if (this.shapes[node.name]) throw new Error(`network ${name}: duplicate node or input name '${node.name}'`);
+      const inputs = node.inputs ?? [prev];
+      for (const ref of inputs) {
+        // Nodes may only read inputs and earlier nodes, so a graph can have no cycles.
+        if (!this.shapes[ref]) throw new Error(`network ${name}: node '${node.name}' reads '${ref}', which is not an input or an earlier node`);
+      }
+      const impl = getLayer(node.layer.type);
+      const arity = impl.arity ?? 1;
+      if (arity === 'many' ? inputs.length < 1 : inputs.length !== arity) {
+        throw new Error(`network ${name}: node '${node.name}' (${node.layer.type}) takes ${arity === 'many' ? 'one or more' : arity} input(s), got ${inputs.length}`);
+      }
+      const layer = this.buildLayer(node, inputs.map((r) => this.shapes[r]!), rng, numClasses, graph.initStd);
+      this.nodes.push({ node, layer, inputs });
+      this.shapes[node.name] = layer.outShape;
+      prev = node.name;
+    }
+    if (graph.outputs.length === 0) throw new Error(`network ${name}: a graph needs at least one output`);
+    for (const ref of [...graph.outputs, ...Object.values(graph.taps ?? {})]) {
+      if (!this.shapes[ref]) throw new Error(`network ${name}: output or tap '${ref}' is not a node or an input`);
+    }
   }
 
-  /** All variables, trainable then state, keyed by their unique names. */
+  private buildLayer(node: NodeSpec, inShapes: number[][], rng: Rng, numClasses: number, initStd: number | undefined): BuiltLayer {
+    const id = `${this.name}/${node.name}`;
+    const params: Record<string, tf.Variable> = {};
+    const state: Record<string, tf.Variable> = {};
+    const make = (n: string, t: tf.Tensor, trainable: boolean) => {
+      const key = `${id}/${n}`;
+      const variable = tf.variable(t, trainable, uniqueVariableName(`${this.scope}${key}`));
+      t.dispose();
+      this.keyOf.set(variable, key);
+      (trainable ? params : state)[n] = variable;
+      (trainable ? this.trainable : this.state).push(variable);
+      return variable;
+    };
+    const ctx: LayerBuildContext = {
+      id,
+      rng,
+      numClasses,
+      param: (n, t) => make(n, t, true),
+      state: (n, t) => make(n, t, false),
+      initWeights: (shape, fanIn) => {
+        if (initStd !== undefined) return tf.tensor(rng.normalArray(shapeSize(shape), 0, initStd), shape);
+        const limit = Math.sqrt(6 / fanIn);
+        return tf.tensor(rng.uniformArray(shapeSize(shape), -limit, limit), shape);
+      },
+    };
+    const outShape = getLayer(node.layer.type).build(ctx, node.layer, inShapes);
+    return { id, spec: node.layer, inShapes, outShape, params, state, numClasses };
+  }
+
+  /** Input names in declaration order; the first is the primary input. */
+  get inputNames(): string[] {
+    return Object.keys(this.graph.inputs);
+  }
+
+  /** The primary output's shape, without the batch axis. */
+  get outputShape(): number[] {
+    return this.shapes[this.graph.outputs[0]!]!;
+  }
+
+  /** Sequential-era view: every node's built layer in order. */
+  get layers(): BuiltLayer[] {
+    return this.nodes.map((n) => n.layer);
+  }
+
+  /** All variables, trainable then state. */
   variables(): tf.Variable[] {
     return [...this.trainable, ...this.state];
   }
 
-  apply(x: tf.Tensor, opts: ApplyOptions): tf.Tensor {
+  /** A variable's name without the scope (`G/0_dense/kernel`): the key checkpoints and exports use. */
+  keyOfVariable(v: tf.Variable): string {
+    const k = this.keyOf.get(v);
+    if (k === undefined) throw new Error(`variable ${v.name} does not belong to network ${this.name}`);
+    return k;
+  }
+
+  /**
+   * Runs the graph and returns the requested outputs and taps (default: every output). Inputs are keyed by
+   * name; a tensor alone is the primary input, with `opts.labels` as the `label` input.
+   */
+  run(inputs: tf.Tensor | Record<string, tf.Tensor | undefined>, opts: ApplyOptions, want?: string[]): Record<string, tf.Tensor> {
+    const feeds = inputs instanceof tf.Tensor ? { [this.inputNames[0]!]: inputs, label: opts.labels } : inputs;
+    const wanted = want ?? this.graph.outputs;
+    const refs = wanted.map((w) => this.graph.taps?.[w] ?? w);
     return tf.tidy(() => {
-      let h = x;
-      for (const layer of this.layers) h = applyLayer(layer, h, opts, this.spec.numClasses ?? 0);
-      return h;
+      const values: Record<string, tf.Tensor | undefined> = {};
+      for (const n of this.inputNames) values[n] = feeds[n];
+      const needed = this.neededNodes(refs);
+      for (const b of this.nodes) {
+        if (!needed.has(b.node.name)) continue;
+        const args = b.inputs.map((r) => {
+          const v = values[r];
+          if (v === undefined && this.graph.inputs[r]) {
+            if (r === 'label') return undefined; // the label layers say "labels are required"
+            throw new Error(`network ${this.name}: input '${r}' is required`);
+          }
+          return v;
+        });
+        values[b.node.name] = getLayer(b.layer.spec.type).apply(b.layer, args as tf.Tensor[], opts);
+      }
+      const out: Record<string, tf.Tensor> = {};
+      wanted.forEach((w, i) => {
+        const v = values[refs[i]!];
+        if (!v) throw new Error(`network ${this.name}: '${w}' is not an output, tap or node`);
+        out[w] = v;
+      });
+      return out;
     });
+  }
+
+  /** The primary output. */
+  apply(inputs: tf.Tensor | Record<string, tf.Tensor | undefined>, opts: ApplyOptions): tf.Tensor {
+    const first = this.graph.outputs[0]!;
+    return this.run(inputs, opts, [first])[first]!;
+  }
+
+  private neededNodes(refs: string[]): Set<string> {
+    const needed = new Set<string>();
+    const byName = new Map(this.nodes.map((b) => [b.node.name, b]));
+    const stack = [...refs];
+    while (stack.length) {
+      const r = stack.pop()!;
+      if (needed.has(r)) continue;
+      const b = byName.get(r);
+      if (!b) continue;
+      needed.add(r);
+      stack.push(...b.inputs);
+    }
+    return needed;
   }
 
   /** Copies every variable's value from another network built from the same spec. */
@@ -112,223 +272,5 @@ export class Network {
 
   paramCount(): number {
     return this.trainable.reduce((n, v) => n + v.size, 0);
-  }
-}
-
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-
-function initWeights(rng: Rng, shape: number[], fanIn: number, spec: NetworkSpec): tf.Tensor {
-  if (spec.initStd !== undefined) return tf.tensor(rng.normalArray(size(shape), 0, spec.initStd), shape);
-  const limit = Math.sqrt(6 / fanIn);
-  return tf.tensor(rng.uniformArray(size(shape), -limit, limit), shape);
-}
-
-function buildLayer(id: string, layer: LayerSpec, inShape: number[], spec: NetworkSpec, rng: Rng): BuiltLayer {
-  const params: Record<string, tf.Variable> = {};
-  const state: Record<string, tf.Variable> = {};
-  const v = (n: string, t: tf.Tensor, trainable = true) => {
-    const variable = tf.variable(t, trainable, `${id}/${n}`);
-    t.dispose();
-    (trainable ? params : state)[n] = variable;
-  };
-  let outShape: number[];
-  const numClasses = spec.numClasses ?? 0;
-  switch (layer.type) {
-    case 'dense': {
-      if (inShape.length !== 1) throw new Error(`${id}: dense needs a flat input, got [${inShape}]`);
-      const fanIn = inShape[0]!;
-      v('kernel', initWeights(rng, [fanIn, layer.units], fanIn, spec));
-      if (layer.bias !== false) v('bias', tf.zeros([layer.units]));
-      if (layer.sn) v('u', tf.tensor(rng.normalArray(layer.units), [1, layer.units]), false);
-      outShape = [layer.units];
-      break;
-    }
-    case 'conv2d': {
-      if (inShape.length !== 3) throw new Error(`${id}: conv2d needs [H, W, C], got [${inShape}]`);
-      const [h, w, c] = inShape as [number, number, number];
-      const fanIn = layer.kernel * layer.kernel * c;
-      v('kernel', initWeights(rng, [layer.kernel, layer.kernel, c, layer.filters], fanIn, spec));
-      if (layer.bias !== false) v('bias', tf.zeros([layer.filters]));
-      if (layer.sn) v('u', tf.tensor(rng.normalArray(layer.filters), [1, layer.filters]), false);
-      const out = (n: number) => (layer.pad === 'same' ? Math.ceil(n / layer.stride) : Math.floor((n - layer.kernel) / layer.stride) + 1);
-      outShape = [out(h), out(w), layer.filters];
-      break;
-    }
-    case 'conv2dTranspose': {
-      if (inShape.length !== 3) throw new Error(`${id}: conv2dTranspose needs [H, W, C], got [${inShape}]`);
-      const [h, w, c] = inShape as [number, number, number];
-      const fanIn = layer.kernel * layer.kernel * c;
-      // TF.js transposed-conv filters are [kh, kw, outChannels, inChannels].
-      v('kernel', initWeights(rng, [layer.kernel, layer.kernel, layer.filters, c], fanIn, spec));
-      if (layer.bias !== false) v('bias', tf.zeros([layer.filters]));
-      if (layer.sn) v('u', tf.tensor(rng.normalArray(c), [1, c]), false);
-      outShape = [h * layer.stride, w * layer.stride, layer.filters];
-      break;
-    }
-    case 'batchNorm': {
-      const c = inShape[inShape.length - 1]!;
-      v('gamma', tf.ones([c]));
-      v('beta', tf.zeros([c]));
-      v('movingMean', tf.zeros([c]), false);
-      v('movingVar', tf.ones([c]), false);
-      outShape = inShape;
-      break;
-    }
-    case 'act':
-      outShape = inShape;
-      break;
-    case 'reshape':
-      if (size(layer.shape) !== size(inShape)) throw new Error(`${id}: cannot reshape [${inShape}] to [${layer.shape}]`);
-      outShape = layer.shape.slice();
-      break;
-    case 'flatten':
-      outShape = [size(inShape)];
-      break;
-    case 'concatLabel':
-      if (numClasses <= 0) throw new Error(`${id}: concatLabel needs numClasses > 0`);
-      outShape = inShape.slice();
-      outShape[outShape.length - 1]! += numClasses;
-      break;
-    case 'projectLabel': {
-      if (numClasses <= 0) throw new Error(`${id}: projectLabel needs numClasses > 0`);
-      if (inShape.length !== 1) throw new Error(`${id}: projectLabel needs a flat input, got [${inShape}]`);
-      const fanIn = inShape[0]!;
-      v('kernel', initWeights(rng, [fanIn, 1], fanIn, spec));
-      v('bias', tf.zeros([1]));
-      v('embed', initWeights(rng, [numClasses, fanIn], fanIn, spec));
-      if (layer.sn) v('u', tf.tensor(rng.normalArray(1), [1, 1]), false);
-      outShape = [1];
-      break;
-    }
-    case 'pack':
-      outShape = inShape.slice();
-      outShape[outShape.length - 1]! *= layer.n;
-      break;
-    case 'affine':
-      outShape = inShape;
-      break;
-    case 'discreteLatent':
-      if (inShape.length !== 1 || inShape[0]! <= layer.components || layer.components < 2) {
-        throw new Error(`${id}: discreteLatent with ${layer.components} components needs a flat latent longer than that, got [${inShape}]`);
-      }
-      outShape = inShape;
-      break;
-    default:
-      throw new Error(`unknown layer type ${(layer as { type: string }).type}`);
-  }
-  return { spec: layer, inShape, outShape, params, state };
-}
-
-/**
- * Spectral normalization (Miyato et al. 2018): one power iteration per training forward pass,
- * W / sigma with u, v held constant for the gradient.
- */
-function spectralNormalize(kernel: tf.Variable, u: tf.Variable, outAxisLast: boolean, training: boolean): tf.Tensor {
-  const outDim = u.shape[1]!;
-  // W as a matrix [fanIn, out]: for transposed convs the "out" of the linear map is the in-channel axis.
-  const w2 = outAxisLast
-    ? tf.reshape(kernel, [-1, outDim])
-    : tf.reshape(tf.transpose(kernel, [0, 1, 3, 2]), [-1, outDim]);
-  const normalize = (t: tf.Tensor) => tf.div(t, tf.add(tf.norm(t), 1e-12));
-  const vHat = normalize(tf.matMul(u, w2, false, true)); // [1, fanIn]
-  const uHat = normalize(tf.matMul(vHat, w2)); // [1, out]
-  const uStop = stopGradient(uHat);
-  const vStop = stopGradient(vHat);
-  if (training) u.assign(uStop);
-  const sigma = tf.sum(tf.mul(tf.matMul(vStop, w2), uStop));
-  return tf.div(kernel, sigma);
-}
-
-function kernelOf(layer: BuiltLayer, training: boolean, outAxisLast: boolean): tf.Tensor {
-  const k = layer.params.kernel!;
-  const u = layer.state.u;
-  return u ? spectralNormalize(k, u, outAxisLast, training) : k;
-}
-
-function labelOneHot(opts: ApplyOptions, numClasses: number): tf.Tensor2D {
-  if (!opts.labels) throw new Error('this network is conditional: labels are required');
-  return tf.cast(tf.oneHot(tf.cast(opts.labels, 'int32'), numClasses), 'float32') as tf.Tensor2D;
-}
-
-function applyLayer(layer: BuiltLayer, x: tf.Tensor, opts: ApplyOptions, numClasses: number): tf.Tensor {
-  const spec = layer.spec;
-  const batch = x.shape[0]!;
-  const addBias = (h: tf.Tensor) => (layer.params.bias ? tf.add(h, layer.params.bias) : h);
-  switch (spec.type) {
-    case 'dense':
-      return addBias(tf.matMul(x as tf.Tensor2D, kernelOf(layer, opts.training, true) as tf.Tensor2D));
-    case 'conv2d':
-      return addBias(tf.conv2d(x as tf.Tensor4D, kernelOf(layer, opts.training, true) as tf.Tensor4D, spec.stride, spec.pad));
-    case 'conv2dTranspose': {
-      const [h, w, c] = layer.outShape as [number, number, number];
-      const k = kernelOf(layer, opts.training, false) as tf.Tensor4D;
-      return addBias(tf.conv2dTranspose(x as tf.Tensor4D, k, [batch, h, w, c], spec.stride, 'same'));
-    }
-    case 'batchNorm': {
-      const eps = spec.epsilon ?? 1e-5;
-      const momentum = spec.momentum ?? 0.1;
-      const { movingMean, movingVar } = layer.state as Record<string, tf.Variable>;
-      if (opts.training) {
-        // One fused kernel forward and one backward on the native engine, composite ops elsewhere.
-        const { y, mean, variance } = batchNormTraining(x, layer.params.gamma! as tf.Tensor1D, layer.params.beta! as tf.Tensor1D, eps,
-          { twiceDifferentiable: opts.twiceDifferentiable });
-        const n = x.size / mean.size;
-        movingMean!.assign(tf.add(tf.mul(movingMean!, 1 - momentum), tf.mul(stopGradient(mean), momentum)));
-        // Running variance is the unbiased estimate, as in PyTorch.
-        const unbiased = tf.mul(stopGradient(variance), n / Math.max(n - 1, 1));
-        movingVar!.assign(tf.add(tf.mul(movingVar!, 1 - momentum), tf.mul(unbiased, momentum)));
-        return y;
-      }
-      const scale = tf.mul(layer.params.gamma!, tf.rsqrt(tf.add(movingVar!, eps)));
-      return tf.add(tf.mul(tf.sub(x, movingMean!), scale), layer.params.beta!);
-    }
-    case 'act':
-      switch (spec.fn) {
-        case 'relu':
-          return tf.relu(x);
-        case 'lrelu':
-          return leakyRelu(x, spec.alpha ?? 0.2);
-        case 'tanh':
-          return tf.tanh(x);
-        case 'sigmoid':
-          return tf.sigmoid(x);
-        case 'linear':
-          return x;
-      }
-      throw new Error(`unknown activation ${String(spec.fn)}`);
-    case 'reshape':
-      return tf.reshape(x, [batch, ...spec.shape]);
-    case 'flatten':
-      return tf.reshape(x, [batch, -1]);
-    case 'concatLabel': {
-      const oneHot = labelOneHot(opts, numClasses);
-      if (x.rank === 2) return tf.concat([x, oneHot], 1);
-      const [, h, w] = x.shape as number[];
-      const maps = tf.mul(tf.reshape(oneHot, [batch, 1, 1, numClasses]), tf.ones([1, h!, w!, 1]));
-      return tf.concat([x, maps], x.rank - 1);
-    }
-    case 'affine':
-      return tf.add(tf.mul(x, spec.scale), spec.offset);
-    case 'projectLabel': {
-      const oneHot = labelOneHot(opts, numClasses);
-      const linear = addBias(tf.matMul(x as tf.Tensor2D, kernelOf(layer, opts.training, true) as tf.Tensor2D));
-      const embedded = tf.matMul(oneHot, layer.params.embed! as tf.Tensor2D);
-      return tf.add(linear, tf.sum(tf.mul(embedded, x), 1, true));
-    }
-    case 'discreteLatent': {
-      const k = spec.components;
-      const code = tf.oneHot(tf.argMax(tf.slice(x, [0, 0], [batch, k]), 1), k);
-      const noise = tf.slice(x, [0, k], [batch, x.shape[1]! - k]);
-      return tf.concat([tf.cast(code, 'float32'), spec.noiseScale === undefined ? noise : tf.mul(noise, spec.noiseScale)], 1);
-    }
-    case 'pack': {
-      if (batch % spec.n !== 0) throw new Error(`pack ${spec.n}: batch size ${batch} is not a multiple of ${spec.n}`);
-      const inner = x.shape.slice(1, -1);
-      const c = x.shape[x.rank - 1]!;
-      // [B, ..., C] -> [B/n, n, ..., C] -> [B/n, ..., n, C] -> [B/n, ..., n·C]
-      const grouped = tf.reshape(x, [batch / spec.n, spec.n, ...inner, c]);
-      const perm = [0, ...inner.map((_, i) => i + 2), 1, inner.length + 2];
-      return tf.reshape(tf.transpose(grouped, perm), [batch / spec.n, ...inner, spec.n * c]);
-    }
   }
 }

@@ -2,44 +2,54 @@
  * Architecture builders: turn a short, readable description from a preset (arch + a few sizes) into the
  * NetworkSpecs of a generator and a discriminator.
  */
-import type { LayerSpec, NetworkSpec } from './network.ts';
+import { z } from 'zod';
+import type { LayerSpec, SequentialSpec } from './network.ts';
 
 /** How labels reach the networks: concat (G and D inputs), acgan (G input, D classifies), projection (G input, D's head). */
-export type Conditioning = 'none' | 'concat' | 'acgan' | 'projection';
-export type DiscriminatorNorm = 'batch' | 'none' | 'spectral';
+export const conditioningSchema = z.enum(['none', 'concat', 'acgan', 'projection']);
+export type Conditioning = z.infer<typeof conditioningSchema>;
 
-export interface MlpArch {
-  arch: 'mlp';
-  hidden: number;
-  depth: number;
-  /** PacGAN packing degree for the discriminator (1 = none). */
-  pack?: number;
-  /** Batch norm after each hidden layer of G (as in PacGAN's toy generator). */
-  gNorm?: 'batch' | 'none';
-  /**
-   * D's input map sends the data range onto [−s, s] (default 1). Values above 1 let D's first layer
-   * resolve clusters much smaller than the range (grid25's std is 1% of it) without large weights.
-   */
-  dInputScale?: number;
-  /**
-   * Size of a categorical code at the front of G's latent (0 = none): the first k latent entries become
-   * a one-hot (see the 'discreteLatent' layer), so G can place each code on its own mode.
-   */
-  latentComponents?: number;
-  /** Scale of the continuous latent entries that follow the categorical code (default 1). */
-  latentNoiseScale?: number;
-}
+export const archSchema = z.discriminatedUnion('arch', [
+  z
+    .object({
+      arch: z.literal('mlp'),
+      hidden: z.number().int().positive().max(8192),
+      depth: z.number().int().min(1).max(16),
+      /** PacGAN packing degree for the discriminator (1 = none). */
+      pack: z.number().int().min(1).max(16).default(1),
+      /** Batch norm after each hidden layer of G (as in PacGAN's toy generator). */
+      gNorm: z.enum(['batch', 'none']).default('none'),
+      /**
+       * D's input map sends the data range onto [−s, s] (default 1). Values above 1 let D's first layer
+       * resolve clusters much smaller than the range (grid25's std is 1% of it) without large weights.
+       */
+      dInputScale: z.number().positive().max(1000).default(1),
+      /**
+       * Size of a categorical code at the front of G's latent (0 = none): the first k latent entries become
+       * a one-hot (see the 'discreteLatent' layer), so G can place each code on its own mode.
+       */
+      latentComponents: z.number().int().min(0).max(4096).default(0),
+      /** Scale of the continuous latent entries that follow the categorical code (default 1). */
+      latentNoiseScale: z.number().positive().max(100).default(1),
+    })
+    .strict(),
+  z
+    .object({
+      arch: z.literal('dcgan'),
+      /** Base channel width: G's last hidden layer and D's first. */
+      width: z.number().int().positive().max(1024),
+      dNorm: z.enum(['batch', 'none', 'spectral']).default('batch'),
+      /** D's layout: DCGAN's strided convs (default) or SNGAN's deeper "standard CNN". */
+      dStyle: z.enum(['dcgan', 'sngan-cnn']).default('dcgan'),
+    })
+    .strict(),
+]);
 
-export interface DcganArch {
-  arch: 'dcgan';
-  /** Base channel width: G's last hidden layer and D's first. */
-  width: number;
-  dNorm?: DiscriminatorNorm;
-  /** D's layout: DCGAN's strided convs (default) or SNGAN's deeper "standard CNN". */
-  dStyle?: 'dcgan' | 'sngan-cnn';
-}
-
-export type ArchConfig = MlpArch | DcganArch;
+/** An architecture as written in a config (defaults may be missing). */
+export type ArchConfig = z.input<typeof archSchema>;
+export type MlpArch = Extract<ArchConfig, { arch: 'mlp' }>;
+export type DcganArch = Extract<ArchConfig, { arch: 'dcgan' }>;
+export type DiscriminatorNorm = NonNullable<DcganArch['dNorm']>;
 
 export interface ModelShapes {
   latentDim: number;
@@ -51,10 +61,8 @@ export interface ModelShapes {
 }
 
 export interface GanSpecs {
-  generator: NetworkSpec;
-  discriminator: NetworkSpec;
-  /** Width of D's output: 1, or 1 + numClasses for ACGAN's auxiliary classifier. */
-  discriminatorOutputs: number;
+  generator: SequentialSpec;
+  discriminator: SequentialSpec;
 }
 
 export function buildGanSpecs(arch: ArchConfig, shapes: ModelShapes): GanSpecs {
@@ -108,7 +116,6 @@ function mlpSpecs(arch: MlpArch, shapes: ModelShapes): GanSpecs {
   return {
     generator: { inputShape: [shapes.latentDim], layers: gLayers, numClasses },
     discriminator: { inputShape: shapes.dataShape, layers: dLayers, numClasses },
-    discriminatorOutputs: dOutputs(shapes),
   };
 }
 
@@ -159,6 +166,5 @@ function dcganSpecs(arch: DcganArch, shapes: ModelShapes): GanSpecs {
   return {
     generator: { inputShape: [shapes.latentDim], layers: g, numClasses, initStd: 0.02 },
     discriminator: { inputShape: shapes.dataShape, layers: d, numClasses, ...(sn ? {} : { initStd: 0.02 }) },
-    discriminatorOutputs: dOutputs(shapes),
   };
 }

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildGanSpecs } from './zoo.ts';
-import { configSchema } from '../core/config.ts';
+import { archSchema, buildGanSpecs } from './zoo.ts';
 
 const toyShapes = { latentDim: 4, dataShape: [2], numClasses: 0, conditioning: 'none' as const, dataRange: [-4.2, 4.2] as [number, number] };
 
@@ -17,7 +16,7 @@ test('mlp D input map sends the data range onto [-1, 1] by default and [-s, s] w
 });
 
 test('mlp config: dInputScale defaults to 1 and must be positive', () => {
-  const net = (extra: object) => configSchema.shape.model.shape.network.safeParse({ arch: 'mlp', hidden: 8, depth: 2, ...extra });
+  const net = (extra: object) => archSchema.safeParse({ arch: 'mlp', hidden: 8, depth: 2, ...extra });
   const ok = net({});
   assert.ok(ok.success && ok.data.arch === 'mlp' && ok.data.dInputScale === 1);
   assert.equal(net({ dInputScale: 0 }).success, false);
@@ -36,7 +35,7 @@ test("dcgan dStyle 'sngan-cnn' puts a 3×3 stride-1 conv before each strided one
   const plain = buildGanSpecs({ arch: 'dcgan', width: 8 }, shapes).discriminator;
   assert.deepEqual(convs(plain), ['4/2/8', '4/2/16', '4/2/32']);
   assert.equal(plain.initStd, 0.02);
-  const parsed = configSchema.shape.model.shape.network.safeParse({ arch: 'dcgan', width: 8 });
+  const parsed = archSchema.safeParse({ arch: 'dcgan', width: 8 });
   assert.ok(parsed.success && parsed.data.arch === 'dcgan' && parsed.data.dStyle === 'dcgan');
-  assert.equal(configSchema.shape.model.shape.network.safeParse({ arch: 'dcgan', width: 8, dStyle: 'resnet' }).success, false);
+  assert.equal(archSchema.safeParse({ arch: 'dcgan', width: 8, dStyle: 'resnet' }).success, false);
 });

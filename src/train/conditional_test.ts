@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initEngine } from '../backend/engine.ts';
-import { loadConfig } from '../core/config.ts';
+import { loadConfig } from '../families/config.ts';
 import { Rng } from '../core/rng.ts';
 import { classify, getFeatureNet } from '../metrics/feature_net.ts';
 import { openRun, trainRun } from './run.ts';

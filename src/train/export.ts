@@ -1,35 +1,43 @@
 /**
- * Exports the sampling generator (EMA weights when present) for the browser: `model.json` (spec + TF.js
- * weights manifest) and `weights.bin`, as described in docs/RUN_FORMAT.md. Written to a temp folder and
- * renamed so the studio never reads a half-written model.
+ * Exports the family's sampler network (the EMA copy when there is one) for the browser: `model.json`
+ * (the network graph, how to fill each of its inputs, the TF.js weights manifest) and `weights.bin`, as
+ * described in docs/RUN_FORMAT.md. Written to a temp folder and renamed so the studio never reads a
+ * half-written model.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { GanTrainer } from './gan_trainer.ts';
+import { toGraph } from '../models/network.ts';
+import type { Trainer } from './trainer.ts';
 
-export const EXPORT_FORMAT = 'gantry-generator/1';
+export const EXPORT_FORMAT = 'gantry-generator/2';
 
-export async function exportGenerator(dir: string, t: GanTrainer, info: { preset: string; dataset: string }): Promise<void> {
+export async function exportGenerator(dir: string, t: Trainer, info: { preset: string; dataset: string }): Promise<void> {
   const net = t.sampler;
+  const sampler = t.family.sampler;
   const weights: { name: string; shape: number[]; dtype: 'float32' }[] = [];
   const chunks: Buffer[] = [];
   for (const v of net.variables()) {
     const values = Float32Array.from((await v.data()) as Float32Array);
-    // Names are stored without the network prefix so a loader can build the net under any name.
-    weights.push({ name: v.name.replace(/^[^/]+\//, 'G/'), shape: v.shape.slice(), dtype: 'float32' });
+    // Names are stored under the network name 'G' so a loader can build the net under any name.
+    weights.push({ name: net.keyOfVariable(v).replace(/^[^/]+\//, 'G/'), shape: v.shape.slice(), dtype: 'float32' });
     chunks.push(Buffer.from(values.buffer));
   }
+  const latent = Object.values(sampler.inputs).find((i) => i.kind === 'latent');
   const model = {
     format: EXPORT_FORMAT,
-    generator: net.spec,
-    latentDim: t.latentDim,
+    family: t.cfg.model.family,
+    network: toGraph(net.spec),
+    inputs: sampler.inputs,
+    output: sampler.output ?? net.graph.outputs[0],
+    // Shorthands for the common single-latent generator.
+    latentDim: latent && latent.kind === 'latent' ? latent.shape.reduce((a, b) => a * b, 1) : 0,
     numClasses: t.numClasses,
     dataShape: t.data.shape,
     range: t.data.range,
     dataset: info.dataset,
     preset: info.preset,
     step: t.step,
-    ema: t.Gema !== null,
+    ema: (t.family.ema ?? []).some((e) => e.target === sampler.network),
     weightsManifest: [{ paths: ['weights.bin'], weights }],
   };
   const parent = path.dirname(dir);

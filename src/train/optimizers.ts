@@ -8,11 +8,9 @@
  * across variables, and never reads tensor data back to JS (no GPU/wasm sync per step).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { OptimizerConfig } from '../core/config.ts';
 
-export type OptimizerConfig =
-  | { type: 'adam'; lr: number; beta1?: number; beta2?: number; eps?: number }
-  | { type: 'sgd'; lr: number; momentum?: number }
-  | { type: 'rmsprop'; lr: number; rho?: number; eps?: number };
+export type { OptimizerConfig };
 
 export interface Optimizer {
   readonly config: OptimizerConfig;
@@ -47,6 +45,8 @@ const unitInterval = (v: number) => v >= 0 && v < 1;
 abstract class SlotOptimizer<S> implements Optimizer {
   private readonly slots = new Map<string, tf.Variable>();
   private steps = 0;
+  /** The name a variable's slots are keyed by: stable across processes (no trainer scope). */
+  keyOf: (v: tf.Variable) => string = (v) => v.name;
   /** Cached `step` tensor handed out by getState, refreshed when the step count changes. */
   private stepTensor: tf.Scalar | null = null;
   private stepTensorValue = -1;
@@ -114,7 +114,7 @@ abstract class SlotOptimizer<S> implements Optimizer {
   }
 
   private slotFor(slot: string, v: tf.Variable): tf.Variable {
-    const key = `${slot}/${v.name}`;
+    const key = `${slot}/${this.keyOf(v)}`;
     let slotVar = this.slots.get(key);
     if (slotVar === undefined) {
       slotVar = tf.tidy(() => tf.variable(tf.zerosLike(v), false));
@@ -325,14 +325,19 @@ class Rmsprop extends SlotOptimizer<RmspropScalars> {
   }
 }
 
-export function createOptimizer(cfg: OptimizerConfig): Optimizer {
+/** `keyOf` names each variable in the optimizer's state (default: its TF.js name). */
+export function createOptimizer(cfg: OptimizerConfig, opts: { keyOf?: (v: tf.Variable) => string } = {}): Optimizer {
+  const make = (o: SlotOptimizer<unknown>) => {
+    if (opts.keyOf) o.keyOf = opts.keyOf;
+    return o;
+  };
   switch (cfg?.type) {
     case 'adam':
-      return new Adam(cfg);
+      return make(new Adam(cfg));
     case 'sgd':
-      return new Sgd(cfg);
+      return make(new Sgd(cfg));
     case 'rmsprop':
-      return new Rmsprop(cfg);
+      return make(new Rmsprop(cfg));
     default:
       throw new Error(
         `createOptimizer: unknown optimizer type '${String((cfg as { type?: unknown } | undefined)?.type)}', expected adam, sgd or rmsprop`,

@@ -7,16 +7,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import YAML from 'yaml';
-import { configToYaml, validateConfig, type GanConfig } from '../core/config.ts';
 import { encodeImageGrid, encodeScatter } from '../core/images.ts';
 import { Rng } from '../core/rng.ts';
 import type { DataSource } from '../data/dataset.ts';
 import { openDataSource } from '../data/registry.ts';
 import { getToyMixture, isToyName } from '../data/toy.ts';
-import { modeCoverage } from '../metrics/mode_coverage.ts';
+import { configToYaml, validateConfig, type RunConfig } from '../families/config.ts';
 import { exportGenerator } from './export.ts';
-import { findCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
-import { GanTrainer, disposeLosses, type TrainerRandomState } from './gan_trainer.ts';
+import { findCheckpoint, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from './checkpoint.ts';
+import { Trainer, disposeLosses, type TrainerRandomState } from './trainer.ts';
 
 export class TrainingDivergedError extends Error {
   override name = 'TrainingDivergedError';
@@ -28,8 +27,11 @@ export interface ProgressReporter {
   stop(): void;
 }
 
+/** Evaluation run during and at the end of training (e.g. mode coverage on 2-D data); keys carry the protocol. */
+export type RunEvaluator = (t: Trainer, cfg: RunConfig) => Promise<Record<string, number>>;
+
 export interface TrainRunOptions {
-  config: GanConfig;
+  config: RunConfig;
   preset: string;
   outDir: string;
   resume?: boolean;
@@ -39,6 +41,8 @@ export interface TrainRunOptions {
   steps?: number;
   /** Train on this source instead of opening `config.data` (custom data from library code). */
   dataSource?: DataSource;
+  /** Periodic (eval.every) and final evaluation; none when absent. */
+  evaluator?: RunEvaluator;
 }
 
 export interface RunStatus {
@@ -62,32 +66,8 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
   fs.renameSync(tmp, file);
 }
 
-/** Everything the trainer holds, as named tensors (not copies: do not dispose). */
-function stateTensors(t: GanTrainer): Record<string, tf.Tensor> {
-  const out: Record<string, tf.Tensor> = {};
-  for (const net of [t.G, t.D, t.Gema]) for (const v of net?.variables() ?? []) out[v.name] = v;
-  for (const [k, v] of Object.entries(t.optG.getState())) out[`optG/${k}`] = v;
-  for (const [k, v] of Object.entries(t.optD.getState())) out[`optD/${k}`] = v;
-  return out;
-}
-
-function restoreState(t: GanTrainer, tensors: Record<string, tf.Tensor>): void {
-  for (const net of [t.G, t.D, t.Gema]) {
-    for (const v of net?.variables() ?? []) {
-      const src = tensors[v.name];
-      if (!src) throw new Error(`checkpoint lacks variable ${v.name}: it was made with a different model`);
-      if (src.shape.join() !== v.shape.join()) throw new Error(`checkpoint variable ${v.name} has shape [${src.shape}], model needs [${v.shape}]`);
-      v.assign(src);
-    }
-  }
-  const pick = (prefix: string) =>
-    Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-  t.optG.setState(pick('optG/'));
-  t.optD.setState(pick('optD/'));
-}
-
 /** Fixed latents (and labels: one row per class) so successive sample grids are comparable. */
-async function writeSamples(t: GanTrainer, cfg: GanConfig, dir: string): Promise<string> {
+async function writeSamples(t: Trainer, cfg: RunConfig, dir: string): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `step_${String(t.step).padStart(6, '0')}.png`);
   let png: Buffer;
@@ -105,14 +85,6 @@ async function writeSamples(t: GanTrainer, cfg: GanConfig, dir: string): Promise
   writeFileAtomic(file, png);
   writeFileAtomic(path.join(dir, 'latest.png'), png);
   return file;
-}
-
-/** Evaluation that runs at the end of training (and every eval.every steps): mode coverage on 2-D data. */
-export async function evaluateToy(t: GanTrainer, cfg: GanConfig, n = 2500, seed = cfg.seed + 104729): Promise<Record<string, number>> {
-  const mix = getToyMixture(cfg.data.name);
-  const pts = await t.generate(n, new Rng(seed));
-  const r = modeCoverage(pts, mix.modes, mix.std);
-  return { modes_covered: r.modes_covered, num_modes: r.num_modes, high_quality_pct: r.high_quality_pct, n_samples: n };
 }
 
 export async function trainRun(opts: TrainRunOptions): Promise<{ status: RunStatus; finalEval?: Record<string, number> }> {
@@ -133,17 +105,14 @@ export async function trainRun(opts: TrainRunOptions): Promise<{ status: RunStat
   writeFileAtomic(path.join(outDir, 'config.yaml'), configToYaml(cfg));
 
   const data = opts.dataSource ?? (await openDataSource(cfg.data, cfg.seed));
-  const trainer = new GanTrainer(cfg, data);
+  // The checkpoint is read before the trainer is built: a family may build from its saved state.
+  const ckpt = opts.resume ? loadCheckpoint(ckptDir) : null;
+  const trainer = ckpt ? restoreTrainer(cfg, data, ckpt) : new Trainer(cfg, data);
   const metricsFile = path.join(outDir, 'metrics.jsonl');
   let lastGoodStep = 0;
-  if (opts.resume) {
-    const { meta, tensors } = loadCheckpoint(ckptDir);
-    restoreState(trainer, tensors);
-    Object.values(tensors).forEach((x) => x.dispose());
-    trainer.step = meta.step;
-    trainer.setRandomState(meta.extra.random as TrainerRandomState);
-    lastGoodStep = meta.step;
-    truncateMetrics(metricsFile, meta.step);
+  if (ckpt) {
+    lastGoodStep = ckpt.meta.step;
+    truncateMetrics(metricsFile, ckpt.meta.step);
   }
   const status: RunStatus = {
     name: path.basename(outDir),
@@ -197,18 +166,20 @@ export async function trainRun(opts: TrainRunOptions): Promise<{ status: RunStat
         disposeLosses(losses);
       }
       if (s % sampleEvery === 0 || last) await writeSamples(trainer, cfg, path.join(outDir, 'samples'));
-      if (cfg.eval.every > 0 && s % cfg.eval.every === 0 && !last && isToyName(cfg.data.name)) {
-        appendMetrics({ step: s, kind: 'eval', time: new Date().toISOString(), ...(await evaluateToy(trainer, cfg)) });
+      if (opts.evaluator && cfg.eval.every > 0 && s % cfg.eval.every === 0 && !last) {
+        appendMetrics({ step: s, kind: 'eval', time: new Date().toISOString(), ...(await opts.evaluator(trainer, cfg)) });
       }
       if (checkpointNow) {
-        await assertFiniteWeights(trainer, s, lastGoodStep, ckptDir);
-        await saveCheckpoint(ckptDir, s, stateTensors(trainer), { random: trainer.randomState(), preset: opts.preset });
+        if (!(await trainer.weightsFinite())) {
+          throw new TrainingDivergedError(`training diverged: weights are not finite at step ${s}. The last good checkpoint (step ${lastGoodStep}) is intact in ${ckptDir}.`);
+        }
+        await saveCheckpoint(ckptDir, s, trainer.stateTensors(), { random: trainer.randomState(), family: trainer.familyJson(), preset: opts.preset });
         lastGoodStep = s;
         writeStatus();
       }
     }
-    if (isToyName(cfg.data.name)) {
-      finalEval = await evaluateToy(trainer, cfg);
+    if (opts.evaluator) {
+      finalEval = await opts.evaluator(trainer, cfg);
       appendMetrics({ step: trainer.step, kind: 'eval', time: new Date().toISOString(), ...finalEval });
     }
     await exportGenerator(path.join(outDir, 'export'), trainer, { preset: opts.preset, dataset: cfg.data.name });
@@ -226,15 +197,6 @@ export async function trainRun(opts: TrainRunOptions): Promise<{ status: RunStat
   }
 }
 
-async function assertFiniteWeights(t: GanTrainer, step: number, lastGood: number, ckptDir: string): Promise<void> {
-  const sum = tf.tidy(() => tf.addN([...t.G.trainable, ...t.D.trainable].map((v) => tf.sum(tf.abs(v)))));
-  const v = (await sum.data())[0]!;
-  sum.dispose();
-  if (!Number.isFinite(v)) {
-    throw new TrainingDivergedError(`training diverged: weights are not finite at step ${step}. The last good checkpoint (step ${lastGood}) is intact in ${ckptDir}.`);
-  }
-}
-
 /** On resume, drop metric lines written after the checkpoint so the log matches the restored state. */
 function truncateMetrics(file: string, step: number): void {
   if (!fs.existsSync(file)) return;
@@ -245,19 +207,32 @@ function truncateMetrics(file: string, step: number): void {
   writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
 }
 
+/** A trainer built from a checkpoint: the family sees its saved state first, then every tensor and stream is restored. */
+function restoreTrainer(cfg: RunConfig, data: DataSource, ckpt: LoadedCheckpoint): Trainer {
+  const { meta, tensors } = ckpt;
+  const familyJson = meta.extra.family;
+  let trainer: Trainer | null = null;
+  try {
+    trainer = new Trainer(cfg, data, { saved: { json: familyJson } });
+    trainer.restoreTensors(tensors, familyJson);
+    trainer.step = meta.step;
+    trainer.setRandomState(meta.extra.random as TrainerRandomState);
+    return trainer;
+  } catch (e) {
+    trainer?.dispose();
+    throw e;
+  } finally {
+    Object.values(tensors).forEach((x) => x.dispose());
+  }
+}
+
 /** Rebuilds a trainer from a run folder's config and checkpoint (for sampling and evaluation). */
-export async function openRun(runDir: string): Promise<{ cfg: GanConfig; trainer: GanTrainer; step: number }> {
+export async function openRun(runDir: string): Promise<{ cfg: RunConfig; trainer: Trainer; step: number }> {
   const cfgFile = path.join(runDir, 'config.yaml');
   if (!fs.existsSync(cfgFile)) throw new Error(`${runDir} is not a run folder: config.yaml not found`);
   const cfg = validateConfig(YAML.parse(fs.readFileSync(cfgFile, 'utf8')), cfgFile);
   const data = await openDataSource(cfg.data, cfg.seed);
-  const trainer = new GanTrainer(cfg, data);
-  const { meta, tensors } = loadCheckpoint(path.join(runDir, 'checkpoints', 'latest'));
-  try {
-    restoreState(trainer, tensors);
-  } finally {
-    Object.values(tensors).forEach((x) => x.dispose());
-  }
-  trainer.step = meta.step;
-  return { cfg, trainer, step: meta.step };
+  const ckpt = loadCheckpoint(path.join(runDir, 'checkpoints', 'latest'));
+  const trainer = restoreTrainer(cfg, data, ckpt);
+  return { cfg, trainer, step: ckpt.meta.step };
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initBackend } from '../backend/backend.ts';
-import { loadConfig } from '../core/config.ts';
+import { loadConfig } from '../families/config.ts';
 import type { DataSource } from '../data/dataset.ts';
 import { toySource } from '../data/toy.ts';
 import { loadCheckpoint } from './checkpoint.ts';

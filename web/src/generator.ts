@@ -1,14 +1,23 @@
 /**
- * Loads a run's exported generator (docs/RUN_FORMAT.md, `gantry-generator/1`) into the browser: the
- * network is rebuilt from its spec with the project's Network and the weights are assigned by name.
+ * Loads a run's exported generator (docs/RUN_FORMAT.md, `gantry-generator/2`, or the older `/1`) into the
+ * browser: the network graph is rebuilt with the project's Network and the weights are assigned by name.
+ * Any graph runs: its inputs are described in the model (latent, label or image) and filled by name.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Network, type NetworkSpec } from '../../src/models/network.ts';
+import { Network, toGraph, type GraphSpec, type NetworkSpec } from '../../src/models/network.ts';
 import { Rng } from '../../src/core/rng.ts';
+
+export type SamplerInput =
+  | { kind: 'latent'; shape: number[] }
+  | { kind: 'label'; numClasses: number }
+  | { kind: 'image'; shape: number[] };
 
 export interface ExportedModel {
   format: string;
-  generator: NetworkSpec;
+  network: GraphSpec;
+  inputs: Record<string, SamplerInput>;
+  output: string;
+  family?: string;
   latentDim: number;
   numClasses: number;
   dataShape: number[];
@@ -20,23 +29,40 @@ export interface ExportedModel {
   weightsManifest: tf.io.WeightsManifestConfig;
 }
 
-export const EXPORT_FORMAT = 'gantry-generator/1';
+export const EXPORT_FORMAT = 'gantry-generator/2';
+const EXPORT_FORMAT_V1 = 'gantry-generator/1';
 let instances = 0;
 
+/** A `/1` model (a sequential generator with one latent input) in the `/2` shape. */
+function upgradeV1(m: Record<string, unknown>): Record<string, unknown> {
+  const spec = m.generator as NetworkSpec | undefined;
+  if (!spec || !Array.isArray((spec as { layers?: unknown }).layers)) return m;
+  const graph = toGraph(spec);
+  const inputs: Record<string, SamplerInput> = { x: { kind: 'latent', shape: [Number(m.latentDim)] } };
+  if (graph.inputs.label) inputs.label = { kind: 'label', numClasses: Number(m.numClasses ?? 0) };
+  return { ...m, network: graph, inputs, output: graph.outputs[0] };
+}
+
 export function checkExportedModel(json: unknown, url: string): ExportedModel {
-  const m = json as Partial<ExportedModel> | null;
   const fail = (what: string) => {
     throw new Error(`${url}: ${what}`);
   };
-  if (typeof m !== 'object' || m === null) fail('expected a JSON object');
-  if (m!.format !== EXPORT_FORMAT) fail(`format: expected "${EXPORT_FORMAT}", got ${JSON.stringify(m!.format)}`);
-  if (!m!.generator || !Array.isArray(m!.generator.layers) || !Array.isArray(m!.generator.inputShape)) fail('generator: expected a network spec with inputShape and layers');
-  if (!Number.isInteger(m!.latentDim) || m!.latentDim! <= 0 || m!.latentDim! > 4096) fail(`latentDim: expected an integer in 1..4096, got ${m!.latentDim}`);
+  if (typeof json !== 'object' || json === null) fail('expected a JSON object');
+  const raw = json as Record<string, unknown>;
+  if (raw.format !== EXPORT_FORMAT && raw.format !== EXPORT_FORMAT_V1) fail(`format: expected "${EXPORT_FORMAT}", got ${JSON.stringify(raw.format)}`);
+  const m = (raw.format === EXPORT_FORMAT_V1 ? upgradeV1(raw) : raw) as Partial<ExportedModel>;
+  if (!m.network || typeof m.network.inputs !== 'object' || !Array.isArray(m.network.nodes) || !Array.isArray(m.network.outputs)) fail('network: expected a graph with inputs, nodes and outputs');
+  if (!m.inputs || typeof m.inputs !== 'object') fail('inputs: expected how to fill each network input');
+  for (const name of Object.keys(m.network!.inputs)) {
+    const kind = m.inputs![name]?.kind;
+    if (kind !== 'latent' && kind !== 'label' && kind !== 'image') fail(`inputs.${name}: expected kind latent, label or image, got ${JSON.stringify(kind)}`);
+  }
+  if (!Number.isInteger(m.latentDim) || m.latentDim! < 0 || m.latentDim! > 4096) fail(`latentDim: expected an integer in 0..4096, got ${m.latentDim}`);
   if (!Number.isInteger(m!.numClasses ?? 0) || (m!.numClasses ?? 0) < 0) fail(`numClasses: expected an integer ≥ 0, got ${m!.numClasses}`);
   if (!Array.isArray(m!.dataShape) || m!.dataShape.length === 0) fail('dataShape: expected a non-empty array');
   if (!Array.isArray(m!.range) || m!.range.length !== 2) fail('range: expected [lo, hi]');
   if (!Array.isArray(m!.weightsManifest) || m!.weightsManifest.length === 0) fail('weightsManifest: expected a non-empty array');
-  return { numClasses: 0, ...m } as ExportedModel;
+  return { numClasses: 0, ...m, output: m.output ?? m.network!.outputs[0]! } as ExportedModel;
 }
 
 export class LoadedGenerator {
@@ -65,10 +91,10 @@ export class LoadedGenerator {
     // Exported names start with the exporter's network name ("G/0_dense/kernel"); this copy gets its
     // own name because TF.js variable names are global, so weights are matched on the rest of the name.
     const byLayer = new Map(Object.entries(weights).map(([name, t]) => [name.slice(name.indexOf('/') + 1), t]));
-    const net = new Network(`gen${++instances}`, model.generator, new Rng(0));
+    const net = new Network(`gen${++instances}`, model.network, new Rng(0));
     try {
       for (const v of net.variables()) {
-        const key = v.name.slice(v.name.indexOf('/') + 1);
+        const key = net.keyOfVariable(v).slice(net.keyOfVariable(v).indexOf('/') + 1);
         const t = byLayer.get(key);
         if (!t) throw new Error(`${url}: weight for ${key} is missing from the manifest`);
         if (t.shape.join(',') !== v.shape.join(',')) throw new Error(`${url}: weight ${key} has shape [${t.shape}], the network expects [${v.shape}]`);
@@ -83,15 +109,34 @@ export class LoadedGenerator {
     return new LoadedGenerator(model, net);
   }
 
-  /** Generates from latents [n·latentDim] (and labels when conditional); returns values and shape. */
-  generate(latents: Float32Array, labels?: Int32Array): { data: Float32Array; shape: number[] } {
-    const n = latents.length / this.model.latentDim;
+  /** Runs the graph on n samples' inputs, keyed by input name (latents and images float32, labels int32). */
+  run(n: number, feeds: Record<string, Float32Array | Int32Array>): { data: Float32Array; shape: number[] } {
     return tf.tidy(() => {
-      const z = tf.tensor2d(latents, [n, this.model.latentDim]);
-      const y = labels ? tf.tensor1d(labels, 'int32') : undefined;
-      const out = this.net.apply(z, { training: false, labels: y });
+      const inputs: Record<string, tf.Tensor> = {};
+      for (const [name, spec] of Object.entries(this.model.inputs)) {
+        const values = feeds[name];
+        if (!values) throw new Error(`input '${name}' (${spec.kind}) is required`);
+        inputs[name] = spec.kind === 'label' ? tf.tensor1d(values as Int32Array, 'int32') : tf.tensor(values, [n, ...spec.shape]);
+      }
+      const out = this.net.run(inputs, { training: false }, [this.model.output])[this.model.output]!;
       return { data: out.dataSync() as Float32Array, shape: out.shape };
     });
+  }
+
+  /** Name of the latent input (the first one), or null when the graph takes none. */
+  get latentInput(): string | null {
+    return Object.entries(this.model.inputs).find(([, s]) => s.kind === 'latent')?.[0] ?? null;
+  }
+
+  /** Generates from latents [n·latentDim] (and labels when conditional); returns values and shape. */
+  generate(latents: Float32Array, labels?: Int32Array): { data: Float32Array; shape: number[] } {
+    const name = this.latentInput;
+    if (name === null) throw new Error('this generator takes no latent input');
+    const n = latents.length / this.model.latentDim;
+    const feeds: Record<string, Float32Array | Int32Array> = { [name]: latents };
+    const label = Object.entries(this.model.inputs).find(([, s]) => s.kind === 'label')?.[0];
+    if (label && labels) feeds[label] = labels;
+    return this.run(n, feeds);
   }
 
   dispose(): void {

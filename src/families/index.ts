@@ -1,0 +1,2 @@
+/** Registers Gantry's built-in model families (importing this module is enough). */
+import './gan.ts';

@@ -1,0 +1,122 @@
+/**
+ * Layers that merge or gate features: residual add, channel concat (U-Net skips), seeded dropout,
+ * token embeddings and PReLU. All are twice differentiable (the embedding only w.r.t. its table).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { registerLayer, type LayerImpl } from './layer_api.ts';
+import { layerError, needInputs, needInt, needNumber } from './layers_common.ts';
+
+/** Sum of two or more inputs of the same shape (residual connections). */
+export interface AddSpec { type: 'add' }
+/** Concatenation of two or more inputs along the last (channel) axis; the other axes must agree. */
+export interface ConcatSpec { type: 'concat' }
+/**
+ * Inverted dropout: while training with a noise stream, each element is zeroed with probability `rate`
+ * and the rest scaled by 1 / (1 − rate); identity otherwise. The mask comes from `opts.noise` (one
+ * uniform draw per element, in row-major order), so resumed runs drop the same units.
+ */
+export interface DropoutSpec { type: 'dropout'; rate: number }
+/**
+ * Token embedding: integer ids [B, ...] → [B, ..., dim] from a learned [vocab, dim] table. Ids outside
+ * [0, vocab) embed to zeros. Written as one-hot × matMul because `gather`'s gradient
+ * (UnsortedSegmentSum) has no wasm kernel.
+ */
+export interface EmbeddingSpec { type: 'embedding'; vocab: number; dim: number }
+/** PReLU: max(x, 0) + alpha_c · min(x, 0) with a learned alpha per channel (last axis), initialised to 0.25. */
+export interface PreluSpec { type: 'prelu' }
+
+export type MergeLayerSpec = AddSpec | ConcatSpec | DropoutSpec | EmbeddingSpec | PreluSpec;
+
+const add: LayerImpl<AddSpec> = {
+  type: 'add',
+  arity: 'many',
+  build(ctx, _spec, inShapes) {
+    needInputs(ctx, 'add', inShapes, 2, true);
+    const first = inShapes[0]!;
+    inShapes.forEach((s, i) => {
+      if (s.length !== first.length || s.some((d, j) => d !== first[j])) {
+        throw layerError(ctx.id, 'add', `needs inputs of one shape, got [${first}] and [${s}] (input ${i})`);
+      }
+    });
+    return first.slice();
+  },
+  apply: (_layer, inputs) => tf.addN(inputs),
+};
+
+const concat: LayerImpl<ConcatSpec> = {
+  type: 'concat',
+  arity: 'many',
+  build(ctx, _spec, inShapes) {
+    needInputs(ctx, 'concat', inShapes, 2, true);
+    const first = inShapes[0]!;
+    if (first.length === 0) throw layerError(ctx.id, 'concat', 'needs inputs with a channel axis, got scalars');
+    let channels = 0;
+    inShapes.forEach((s, i) => {
+      const sameLead = s.length === first.length && s.slice(0, -1).every((d, j) => d === first[j]);
+      if (!sameLead) {
+        throw layerError(ctx.id, 'concat', `needs inputs that agree on all but the last axis, got [${first}] and [${s}] (input ${i})`);
+      }
+      channels += s[s.length - 1]!;
+    });
+    return [...first.slice(0, -1), channels];
+  },
+  apply: (_layer, inputs) => tf.concat(inputs, -1),
+};
+
+const dropout: LayerImpl<DropoutSpec> = {
+  type: 'dropout',
+  build(ctx, spec, inShapes) {
+    needInputs(ctx, 'dropout', inShapes, 1);
+    needNumber(ctx, 'dropout', 'rate', spec.rate, 0, 1);
+    return inShapes[0]!.slice();
+  },
+  apply(layer, [x], opts) {
+    const rate = layer.spec.rate;
+    if (!opts.training || !opts.noise || rate === 0) return x!;
+    const u = opts.noise.uniformArray(x!.size);
+    const keep = 1 / (1 - rate);
+    const mask = new Float32Array(u.length);
+    for (let i = 0; i < u.length; i++) mask[i] = u[i]! >= rate ? keep : 0;
+    return tf.mul(x!, tf.tensor(mask, x!.shape));
+  },
+};
+
+const embedding: LayerImpl<EmbeddingSpec> = {
+  type: 'embedding',
+  build(ctx, spec, inShapes) {
+    needInputs(ctx, 'embedding', inShapes, 1);
+    const vocab = needInt(ctx, 'embedding', 'vocab', spec.vocab);
+    const dim = needInt(ctx, 'embedding', 'dim', spec.dim);
+    const inShape = inShapes[0]!;
+    if (inShape.length === 0) throw layerError(ctx.id, 'embedding', 'needs token ids [T] per sample, got a scalar');
+    // As one-hot × table, each output sees one row: fan-in 1.
+    ctx.param('table', ctx.initWeights([vocab, dim], 1));
+    return [...inShape, dim];
+  },
+  apply(layer, [ids]) {
+    const { vocab, dim } = layer.spec;
+    // An int32 one-hot, then a cast: wasm's OneHot asked for float32 directly returns zeros (TF.js 4.22).
+    const oneHot = tf.cast(tf.oneHot(tf.reshape(tf.cast(ids!, 'int32'), [-1]) as tf.Tensor1D, vocab), 'float32');
+    const rows = tf.matMul(oneHot as tf.Tensor2D, layer.params.table as tf.Tensor2D);
+    return tf.reshape(rows, [...ids!.shape, dim]);
+  },
+};
+
+const prelu: LayerImpl<PreluSpec> = {
+  type: 'prelu',
+  build(ctx, _spec, inShapes) {
+    needInputs(ctx, 'prelu', inShapes, 1);
+    const inShape = inShapes[0]!;
+    if (inShape.length === 0) throw layerError(ctx.id, 'prelu', 'needs a channel axis, got a scalar per sample');
+    ctx.param('alpha', tf.fill([inShape[inShape.length - 1]!], 0.25));
+    return inShape.slice();
+  },
+  apply(layer, [x]) {
+    // x · (alpha + (1 − alpha) · step(x)): step has a zero gradient, so this is twice differentiable,
+    // unlike tf.prelu whose gradient goes through `greater`.
+    const alpha = layer.params.alpha!;
+    return tf.mul(x!, tf.add(alpha, tf.mul(tf.sub(1, alpha), tf.step(x!))));
+  },
+};
+
+for (const impl of [add, concat, dropout, embedding, prelu]) registerLayer(impl as unknown as LayerImpl);

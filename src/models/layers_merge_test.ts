@@ -1,0 +1,63 @@
+import { describe, it } from 'node:test';
+import { Rng } from '../core/rng.ts';
+import './layers_merge.ts';
+import { at, expectBuildError, f64, testCases, type F64, type LayerCase } from './layer_testing.ts';
+
+const rng = new Rng(20261201);
+
+const map = (x: F64, fn: (v: number, i: number) => number): F64 => f64(x.shape, x.data.map(fn));
+
+/** Concatenation along the last axis. */
+function concatRef(xs: F64[]): F64 {
+  const widths = xs.map((x) => x.shape[x.shape.length - 1]!);
+  const total = widths.reduce((a, b) => a + b, 0);
+  const rows = xs[0]!.data.length / widths[0]!;
+  const out = f64([...xs[0]!.shape.slice(0, -1), total]);
+  for (let r = 0; r < rows; r++) {
+    let o = r * total;
+    xs.forEach((x, k) => {
+      for (let j = 0; j < widths[k]!; j++) out.data[o++] = x.data[r * widths[k]! + j]!;
+    });
+  }
+  return out;
+}
+
+const dropoutRef = (rate: number) => ([x]: F64[], _p: Record<string, F64>, noise: Rng | undefined) => {
+  if (!noise) return x!;
+  const u = noise.uniformArray(x!.data.length);
+  return map(x!, (v, i) => (u[i]! >= rate ? v / (1 - rate) : 0));
+};
+
+const CASES: LayerCase[] = [
+  { name: 'add of three', spec: { type: 'add' }, inShapes: [[4, 3, 2], [4, 3, 2], [4, 3, 2]], secondOrder: true,
+    reference: ([a, b, c]) => map(a!, (v, i) => v + b!.data[i]! + c!.data[i]!) },
+  { name: 'concat of image channels', spec: { type: 'concat' }, inShapes: [[3, 4, 2], [3, 4, 3]], secondOrder: true,
+    reference: concatRef },
+  { name: 'concat of vectors', spec: { type: 'concat' }, inShapes: [[3], [1], [2]], batch: 3, secondOrder: true, reference: concatRef },
+  { name: 'dropout while training', spec: { type: 'dropout', rate: 0.3 }, inShapes: [[4, 4, 3]], noise: true, reference: dropoutRef(0.3) },
+  { name: 'dropout off at inference', spec: { type: 'dropout', rate: 0.3 }, inShapes: [[6]], noise: true, training: false, reference: ([x]) => x! },
+  { name: 'dropout off without a noise stream', spec: { type: 'dropout', rate: 0.5 }, inShapes: [[6]], reference: ([x]) => x! },
+  { name: 'embedding', spec: { type: 'embedding', vocab: 7, dim: 3 }, inShapes: [[5]], ids: { 0: 7 },
+    reference: ([ids], { table }) => {
+      const out = f64([...ids!.shape, 3]);
+      ids!.data.forEach((id, i) => { for (let d = 0; d < 3; d++) out.data[i * 3 + d] = at(table!, id, d); });
+      return out;
+    } },
+  { name: 'prelu', spec: { type: 'prelu' }, inShapes: [[3, 3, 4]], secondOrder: true,
+    reference: ([x], { alpha }) => map(x!, (v, i) => (v > 0 ? v : v * alpha!.data[i % 4]!)) },
+];
+
+describe('merge layers', () => {
+  testCases(CASES, rng);
+
+  it('reject inputs they cannot take', () => {
+    expectBuildError({ type: 'add' }, [[2, 3]], /at least 2 inputs/);
+    expectBuildError({ type: 'add' }, [[2, 3], [3, 2]], /one shape.*\[2,3\] and \[3,2\]/);
+    expectBuildError({ type: 'concat' }, [[4, 4, 2], [4, 5, 2]], /agree on all but the last axis/);
+    expectBuildError({ type: 'concat' }, [[4, 2], [4, 4, 2]], /agree on all but the last axis/);
+    expectBuildError({ type: 'dropout', rate: 1 }, [[3]], /rate in \[0, 1\)/);
+    expectBuildError({ type: 'embedding', vocab: 0, dim: 3 }, [[3]], /vocab to be an integer/);
+    expectBuildError({ type: 'embedding', vocab: 4, dim: 3 }, [[]], /token ids/);
+    expectBuildError({ type: 'prelu' }, [[]], /channel axis/);
+  });
+});
