@@ -48,7 +48,7 @@ export async function evalCommand(run: string | undefined, o: Record<string, unk
     // Conditional samples are asked for every class in turn, so the class balance matches the data's.
     const labels = conditional ? Int32Array.from({ length: n }, (_, i) => i % trainer.numClasses) : undefined;
     const samples = await trainer.generate(n, new Rng(seed + 1), { labels });
-    const result = await evaluate({ metrics, samples, count: n, shape: trainer.data.shape, dataset: cfg.data.name as never, ref: ref as 'test' | 'train', n, seed, labels, dataDir: cfg.data.dir });
+    const result = await evaluate({ metrics, samples, count: n, shape: trainer.sampleShape, dataset: cfg.data.name as never, ref: ref as 'test' | 'train', n, seed, labels, dataDir: 'dir' in cfg.data ? cfg.data.dir : undefined });
     return { run, step, ...result };
   } finally {
     trainer.dispose();

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { encodeImage, encodeImageGrid, encodeScatter } from '../core/images.ts';
 import { encodeNpy } from '../core/npy.ts';
 import { Rng } from '../core/rng.ts';
-import { getToyMixture, isToyName } from '../data/toy.ts';
-import { openRun } from '../train/run.ts';
+import { getToyMixture } from '../data/toy.ts';
+import { openRun, toyTarget } from '../train/run.ts';
 
 export async function sampleCommand(run: string, o: { out: string; n: number; seed: number; class?: number }): Promise<void> {
   const { cfg, trainer } = await openRun(run);
@@ -16,7 +16,7 @@ export async function sampleCommand(run: string, o: { out: string; n: number; se
     }
     const labels = k > 0 ? Int32Array.from({ length: o.n }, (_, i) => o.class ?? i % k) : undefined;
     const x = await trainer.generate(o.n, new Rng(o.seed), { labels });
-    const shape = trainer.data.shape;
+    const shape = trainer.sampleShape;
     const out = o.out;
     if (out.endsWith('.npy')) {
       fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
@@ -24,7 +24,8 @@ export async function sampleCommand(run: string, o: { out: string; n: number; se
     } else if (out.endsWith('.png')) {
       fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
       if (shape.length === 1) {
-        const modes = isToyName(cfg.data.name) ? getToyMixture(cfg.data.name).modes : [];
+        const toy = toyTarget(cfg);
+        const modes = toy ? getToyMixture(toy).modes : [];
         fs.writeFileSync(out, encodeScatter(x, modes, trainer.data.range));
       } else {
         // Conditional grids without --class: one row per class.

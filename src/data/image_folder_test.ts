@@ -1,34 +1,20 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 import { decodeImageFile, listImageFiles, loadImageFolder } from './image_folder.ts';
+import { pngOf, put } from './test_support.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gantry-folder-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-type Rgba = [number, number, number, number];
-
-function pngOf(width: number, height: number, at: (x: number, y: number) => Rgba): Buffer {
-  const png = new PNG({ width, height });
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) png.data.set(at(x, y), (y * width + x) * 4);
-  return PNG.sync.write(png);
-}
 
 function jpegOf(width: number, height: number, rgb: [number, number, number]): Buffer {
   const data = Buffer.alloc(width * height * 4);
   for (let p = 0; p < width * height; p++) data.set([...rgb, 255], p * 4);
   return jpeg.encode({ width, height, data }, 100).data;
 }
-
-function put(path: string, bytes: Buffer | string): void {
-  mkdirSync(join(path, '..'), { recursive: true });
-  writeFileSync(path, bytes);
-}
-
 
 test('a solid PNG resized and in 3 or 1 channels', () => {
   const dir = join(tmp, 'solid');

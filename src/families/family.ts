@@ -87,6 +87,11 @@ export interface SamplerSpec {
   output?: string;
 }
 
+export interface SampleOptions {
+  labels?: Int32Array;
+  inputs?: Record<string, Float32Array>;
+}
+
 /** Extra state a family keeps besides networks and optimizers (JSON + named tensors). */
 export interface FamilyState {
   json?: unknown;
@@ -115,8 +120,11 @@ export interface FamilyInstance {
   readonly sampler: SamplerSpec;
   /** Classes the sampler is conditioned on (0 when unconditional). */
   readonly numClasses: number;
-  /** Draws the sampler's inputs for n samples (latents from `rng`, the given labels or random ones). */
-  sampleInputs(n: number, rng: Rng, opts?: { labels?: Int32Array }): Record<string, tf.Tensor>;
+  /**
+   * The sampler's inputs for n samples: latents from `rng`, the given labels or random ones, the given
+   * images (`inputs`, by input name, [n, ...shape] row-major) or the family's own preview images.
+   */
+  sampleInputs(n: number, rng: Rng, opts?: SampleOptions): Record<string, tf.Tensor>;
   getState?(): FamilyState;
   setState?(state: FamilyState): void;
   dispose?(): void;

@@ -1,2 +1,3 @@
 /** Registers Gantry's built-in model families (importing this module is enough). */
 import './gan.ts';
+import './cyclegan.ts';

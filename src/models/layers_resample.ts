@@ -32,15 +32,6 @@ function imageShape(ctx: LayerBuildContext, type: string, inShapes: number[][]):
   return needImage(ctx, type, inShapes[0]!);
 }
 
-/** Inserts `parts` (each of x's shape) as a new axis after `axis` and merges it into that axis. */
-function interleave(parts: tf.Tensor[], axis: number): tf.Tensor {
-  const shape = parts[0]!.shape;
-  const expanded = parts.map((p) => tf.reshape(p, [...shape.slice(0, axis + 1), 1, ...shape.slice(axis + 1)]));
-  const merged = shape.slice();
-  merged[axis]! *= parts.length;
-  return tf.reshape(tf.concat(expanded, axis + 1), merged);
-}
-
 /** Slice of `x` along `axis`: `size` entries from `begin`. */
 function sliceAxis(x: tf.Tensor, axis: number, begin: number, size: number): tf.Tensor {
   const b = x.shape.map(() => 0);
@@ -51,20 +42,21 @@ function sliceAxis(x: tf.Tensor, axis: number, begin: number, size: number): tf.
 }
 
 /**
- * Half-pixel bilinear upsampling along one axis: output k·f + j samples input k + d_j with
- * d_j = (2j + 1 − f) / 2f ∈ (−½, ½), blending the neighbour on d's side (edge-clamped).
+ * Half-pixel bilinear upsampling of x [A, n, C] along axis 1: output k·f + j samples input k + d_j with
+ * d_j = (2j + 1 − f) / 2f ∈ (−½, ½), blending the neighbour on d's side (edge-clamped). Everything stays
+ * rank ≤ 4: wasm slices (and so the splits of concat's gradient) of rank 5 run as slow JS loops.
  */
-function bilinearAxis(x: tf.Tensor, axis: number, f: number): tf.Tensor {
-  const n = x.shape[axis]!;
-  const prev = tf.concat([sliceAxis(x, axis, 0, 1), sliceAxis(x, axis, 0, n - 1)], axis);
-  const next = tf.concat([sliceAxis(x, axis, 1, n - 1), sliceAxis(x, axis, n - 1, 1)], axis);
+function bilinear1d(x: tf.Tensor, f: number): tf.Tensor {
+  const [a, n, c] = x.shape as [number, number, number];
+  const prev = tf.concat([sliceAxis(x, 1, 0, 1), sliceAxis(x, 1, 0, n - 1)], 1);
+  const next = tf.concat([sliceAxis(x, 1, 1, n - 1), sliceAxis(x, 1, n - 1, 1)], 1);
   const phases: tf.Tensor[] = [];
   for (let j = 0; j < f; j++) {
     const d = (2 * j + 1 - f) / (2 * f);
-    if (d === 0) phases.push(x);
-    else phases.push(tf.add(tf.mul(x, 1 - Math.abs(d)), tf.mul(d < 0 ? prev : next, Math.abs(d))));
+    const phase = d === 0 ? x : tf.add(tf.mul(x, 1 - Math.abs(d)), tf.mul(d < 0 ? prev : next, Math.abs(d)));
+    phases.push(tf.reshape(phase, [a, n, 1, c]));
   }
-  return interleave(phases, axis);
+  return tf.reshape(tf.concat(phases, 2), [a, n * f, c]);
 }
 
 const upsample: LayerImpl<UpsampleSpec> = {
@@ -80,7 +72,10 @@ const upsample: LayerImpl<UpsampleSpec> = {
     const f = layer.spec.factor;
     if (f === 1) return x!;
     const [b, h, w, c] = x!.shape as [number, number, number, number];
-    if ((layer.spec.mode ?? 'nearest') === 'bilinear') return bilinearAxis(bilinearAxis(x!, 1, f), 2, f);
+    if ((layer.spec.mode ?? 'nearest') === 'bilinear') {
+      const rows = bilinear1d(tf.reshape(x!, [b, h, w * c]), f);
+      return tf.reshape(bilinear1d(tf.reshape(rows, [b * h * f, w, c]), f), [b, h * f, w * f, c]);
+    }
     // Broadcast (Tile, whose gradient ops.ts makes a reshape-and-sum) over two unit axes, rank 5.
     const repeated = tf.broadcastTo(tf.reshape(x!, [b * h, 1, w, 1, c]), [b * h, f, w, f, c]);
     return tf.reshape(repeated, [b, h * f, w * f, c]);

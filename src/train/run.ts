@@ -66,21 +66,30 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
   fs.renameSync(tmp, file);
 }
 
+/** The 2-D mixture samples are drawn toward (the data itself, or the target domain of a translation). */
+export function toyTarget(cfg: RunConfig): string | null {
+  const d = cfg.data as { name: string; b?: { name: string } };
+  if (isToyName(d.name)) return d.name;
+  if (d.b && isToyName(d.b.name)) return d.b.name;
+  return null;
+}
+
 /** Fixed latents (and labels: one row per class) so successive sample grids are comparable. */
 async function writeSamples(t: Trainer, cfg: RunConfig, dir: string): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `step_${String(t.step).padStart(6, '0')}.png`);
   let png: Buffer;
-  if (isToyName(cfg.data.name)) {
-    const mix = getToyMixture(cfg.data.name);
+  const shape = t.sampleShape;
+  if (shape.length === 1) {
+    const toy = toyTarget(cfg);
     const pts = await t.generate(2500, new Rng(cfg.seed + 7919));
-    png = encodeScatter(pts, mix.modes, t.data.range);
+    png = encodeScatter(pts, toy ? getToyMixture(toy).modes : [], t.data.range);
   } else {
     const k = t.numClasses;
     const n = k > 0 ? k * 10 : 64;
     const labels = k > 0 ? Int32Array.from({ length: n }, (_, i) => Math.floor(i / 10)) : undefined;
     const imgs = await t.generate(n, new Rng(cfg.seed + 7919), { labels });
-    png = encodeImageGrid(imgs, n, t.data.shape, t.data.range, k > 0 ? 10 : 8, t.data.shape[0]! < 32 ? 2 : 1);
+    png = encodeImageGrid(imgs, n, shape, t.data.range, k > 0 ? 10 : 8, shape[0]! < 32 ? 2 : 1);
   }
   writeFileAtomic(file, png);
   writeFileAtomic(path.join(dir, 'latest.png'), png);

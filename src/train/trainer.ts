@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, type RngState } from '../core/rng.ts';
 import type { DataSource } from '../data/dataset.ts';
-import { getFamily, type FamilyInstance, type FamilyState, type Phase, type StepContext } from '../families/family.ts';
+import { getFamily, type FamilyInstance, type FamilyState, type Phase, type SampleOptions, type StepContext } from '../families/family.ts';
 import type { RunConfig } from '../families/config.ts';
 import { Network } from '../models/network.ts';
 import { Ema } from './ema.ts';
@@ -95,6 +95,12 @@ export class Trainer {
     return this.network(this.family.sampler.network);
   }
 
+  /** Shape of one sample (the sampler's output), without the batch axis. */
+  get sampleShape(): number[] {
+    const net = this.sampler;
+    return net.shapes[this.family.sampler.output ?? net.graph.outputs[0]!]!;
+  }
+
   get numClasses(): number {
     return this.family.numClasses;
   }
@@ -178,7 +184,7 @@ export class Trainer {
   }
 
   /** n samples from the sampler network, in batches, as one Float32Array in the data's range. */
-  async generate(n: number, rng: Rng, opts: { labels?: Int32Array; batch?: number } = {}): Promise<Float32Array> {
+  async generate(n: number, rng: Rng, opts: SampleOptions & { batch?: number } = {}): Promise<Float32Array> {
     const net = this.sampler;
     const output = this.family.sampler.output ?? net.graph.outputs[0]!;
     const per = net.shapes[output]!.reduce((a, b) => a * b, 1);
@@ -187,7 +193,8 @@ export class Trainer {
     for (let i = 0; i < n; i += batch) {
       const m = Math.min(batch, n - i);
       const y = tf.tidy(() => {
-        const inputs = this.family.sampleInputs(m, rng, { labels: opts.labels?.subarray(i, i + m) });
+        const given = opts.inputs && Object.fromEntries(Object.entries(opts.inputs).map(([k, v]) => [k, v.subarray((i * v.length) / n, ((i + m) * v.length) / n)]));
+        const inputs = this.family.sampleInputs(m, rng, { labels: opts.labels?.subarray(i, i + m), inputs: given });
         return net.run(inputs, { training: false }, [output])[output]!;
       });
       out.set(await y.data(), i * per);

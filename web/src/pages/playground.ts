@@ -6,8 +6,9 @@
 import { drawChart, PALETTE } from '../chart.ts';
 import { h } from '../dom.ts';
 import { DEFAULT_CONFIG, Gan2d, LOSSES, type Gan2dConfig, type Loss2d } from '../playground/gan2d.ts';
-import { drawn, grid25, ring8, sampleMixture, type Mixture } from '../playground/toy_data.ts';
+import { drawn, toyMixture, type Mixture } from '../playground/toy_data.ts';
 import { Rng } from '../../../src/core/rng.ts';
+import { sampleToy } from '../../../src/data/toy.ts';
 
 type DataChoice = 'ring8' | 'grid25' | 'draw';
 
@@ -111,9 +112,7 @@ export function renderPlayground(root: HTMLElement, _params: URLSearchParams): (
   );
 
   function mixture(): Mixture {
-    if (dataChoice === 'ring8') return ring8();
-    if (dataChoice === 'grid25') return grid25();
-    return drawn(drawnPoints, DRAW_EXTENT);
+    return dataChoice === 'draw' ? drawn(drawnPoints, DRAW_EXTENT) : toyMixture(dataChoice);
   }
 
   function reset(): void {
@@ -123,7 +122,7 @@ export function renderPlayground(root: HTMLElement, _params: URLSearchParams): (
     coverageHistory = [];
     stepsAtLastFrame = 0;
     const mix = mixture();
-    realPoints = mix.modes.length ? sampleMixture(mix, REAL_POINTS, new Rng(7)) : new Float32Array(0);
+    realPoints = mix.modes.length ? sampleToy(mix, REAL_POINTS, new Rng(7)) : new Float32Array(0);
     if (mix.modes.length) gan = new Gan2d({ ...cfg }, mix);
     clearBtn.hidden = dataChoice !== 'draw';
     hint.textContent = dataChoice === 'draw' ? 'Click the plot to add modes; the GAN learns them as you draw.' : '';
@@ -350,7 +349,7 @@ export function renderPlayground(root: HTMLElement, _params: URLSearchParams): (
     if (drawnPoints.length >= 64) return;
     drawnPoints.push([x, y]);
     const mix = drawn(drawnPoints, DRAW_EXTENT);
-    realPoints = sampleMixture(mix, REAL_POINTS, new Rng(7));
+    realPoints = sampleToy(mix, REAL_POINTS, new Rng(7));
     if (gan) {
       gan.data = mix;
       modesEl.dataset.modes = String(mix.modes.length);

@@ -1,15 +1,31 @@
 /**
- * A small MLP GAN on 2-D points, trained in the page with TF.js. Built with the project's Network
- * (src/models/network.ts); the losses are written here on discriminator logits.
+ * A small MLP GAN on 2-D points, trained in the page with TF.js, on the library's pieces: Network
+ * (src/models/network.ts), the adversarial losses and gradient penalty (src/losses/), the optimizers
+ * (src/train/optimizers.ts) and the toy mixtures (src/data/toy.ts). Only the loop is here: the generic
+ * Trainer reads a run config from disk, which a page has not.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../../../src/core/rng.ts';
+import { sampleToy } from '../../../src/data/toy.ts';
+import { getLoss, type AdversarialLoss, type LossName } from '../../../src/losses/adversarial.ts';
+import { gradientPenalty } from '../../../src/losses/regularizers.ts';
 import { modeCoverage, type ModeCoverageResult } from '../../../src/metrics/mode_coverage.ts';
 import { Network, type LayerSpec } from '../../../src/models/network.ts';
-import { Rng } from '../../../src/core/rng.ts';
-import { sampleMixture, type Mixture } from './toy_data.ts';
+import { createOptimizer, type Optimizer } from '../../../src/train/optimizers.ts';
+import type { Mixture } from './toy_data.ts';
 
-export const LOSSES = ['nonsaturating', 'hinge', 'lsgan', 'wgan-gp'] as const;
-export type Loss2d = (typeof LOSSES)[number];
+/** The objectives offered: a library loss and the weight λ of the gradient penalty (0: none). */
+export const OBJECTIVES = {
+  nonsaturating: { loss: 'nonsaturating', gpWeight: 0 },
+  hinge: { loss: 'hinge', gpWeight: 0 },
+  lsgan: { loss: 'leastsquares', gpWeight: 0 },
+  // λ = 0.1 as in the WGAN-GP authors' toy script (gan_toy.py: smaller λ "seems to help for toy
+  // tasks"); the paper's λ for images is 10.
+  'wgan-gp': { loss: 'wasserstein', gpWeight: 0.1 },
+} as const satisfies Record<string, { loss: LossName; gpWeight: number }>;
+
+export type Loss2d = keyof typeof OBJECTIVES;
+export const LOSSES = Object.keys(OBJECTIVES) as Loss2d[];
 
 export interface Gan2dConfig {
   loss: Loss2d;
@@ -39,9 +55,6 @@ export const DEFAULT_CONFIG: Gan2dConfig = {
   seed: 1,
 };
 
-/** WGAN-GP's penalty weight (Gulrajani et al. 2017). */
-const GP_WEIGHT = 0.1;
-
 let instances = 0;
 
 function mlp(units: number, depth: number, out: number, act: LayerSpec): LayerSpec[] {
@@ -56,12 +69,23 @@ export interface StepLosses {
   g: number;
 }
 
+/** One optimizer step of `vars` on `loss`; returns the loss. Call inside tf.tidy. */
+function minimize(opt: Optimizer, vars: tf.Variable[], loss: () => tf.Scalar): tf.Scalar {
+  const { value, grads } = tf.variableGrads(loss, vars);
+  // As the library's Trainer does: a variable the loss does not reach gets no update.
+  const reached = vars.filter((v) => grads[v.name] !== undefined);
+  opt.apply(reached, reached.map((v) => grads[v.name]!));
+  return value;
+}
+
 export class Gan2d {
   readonly g: Network;
   readonly d: Network;
   step = 0;
-  private readonly dOpt: tf.Optimizer;
-  private readonly gOpt: tf.Optimizer;
+  private readonly objective: AdversarialLoss;
+  private readonly gpWeight: number;
+  private readonly dOpt: Optimizer;
+  private readonly gOpt: Optimizer;
   private readonly rng: Rng;
   private lastD: tf.Scalar | null = null;
   private lastG: tf.Scalar | null = null;
@@ -71,58 +95,32 @@ export class Gan2d {
     public data: Mixture,
   ) {
     this.rng = new Rng(cfg.seed);
-    // Variable names are global in TF.js: each instance gets its own prefix.
-    const id = ++instances;
+    const { loss, gpWeight } = OBJECTIVES[cfg.loss];
+    this.objective = getLoss(loss);
+    this.gpWeight = gpWeight;
+    // Variable names are global in TF.js: each instance gets its own scope.
+    const scope = `play${++instances}/`;
     const lrelu: LayerSpec = { type: 'act', fn: 'lrelu', alpha: 0.2 };
-    this.g = new Network(`playG${id}`, { inputShape: [cfg.latentDim], layers: mlp(cfg.hidden, cfg.depth, 2, lrelu) }, this.rng.fork('G'));
-    this.d = new Network(`playD${id}`, { inputShape: [2], layers: mlp(cfg.hidden, cfg.depth, 1, lrelu) }, this.rng.fork('D'));
+    this.g = new Network('G', { inputShape: [cfg.latentDim], layers: mlp(cfg.hidden, cfg.depth, 2, lrelu) }, this.rng.fork('G'), { scope });
+    this.d = new Network('D', { inputShape: [2], layers: mlp(cfg.hidden, cfg.depth, 1, lrelu) }, this.rng.fork('D'), { scope });
     // WGAN-GP's usual Adam betas (0.5, 0.9); β1 = 0.5 is the common GAN choice for the others too.
-    const beta2 = cfg.loss === 'wgan-gp' ? 0.9 : 0.999;
-    this.dOpt = tf.train.adam(cfg.lrD, 0.5, beta2);
-    this.gOpt = tf.train.adam(cfg.lrG, 0.5, beta2);
+    const beta2 = gpWeight > 0 ? 0.9 : 0.999;
+    this.dOpt = createOptimizer({ type: 'adam', lr: cfg.lrD, beta1: 0.5, beta2 });
+    this.gOpt = createOptimizer({ type: 'adam', lr: cfg.lrG, beta1: 0.5, beta2 });
   }
 
   private realBatch(n: number): tf.Tensor2D {
-    return tf.tensor2d(sampleMixture(this.data, n, this.rng), [n, 2]);
+    return tf.tensor2d(sampleToy(this.data, n, this.rng), [n, 2]);
   }
 
   private noise(n: number): tf.Tensor2D {
     return tf.tensor2d(this.rng.normalArray(n * this.cfg.latentDim), [n, this.cfg.latentDim]);
   }
 
-  private dLoss(real: tf.Tensor, fake: tf.Tensor): tf.Scalar {
-    const dr = this.d.apply(real, { training: true });
-    const df = this.d.apply(fake, { training: true });
-    switch (this.cfg.loss) {
-      case 'nonsaturating':
-        return tf.add(tf.mean(tf.softplus(tf.neg(dr))), tf.mean(tf.softplus(df)));
-      case 'hinge':
-        return tf.add(tf.mean(tf.relu(tf.sub(1, dr))), tf.mean(tf.relu(tf.add(1, df))));
-      case 'lsgan':
-        return tf.mul(0.5, tf.add(tf.mean(tf.square(tf.sub(dr, 1))), tf.mean(tf.square(df))));
-      case 'wgan-gp': {
-        const n = real.shape[0]!;
-        const eps = tf.tensor2d(this.rng.uniformArray(n), [n, 1]);
-        const mixed = tf.add(real, tf.mul(eps, tf.sub(fake, real)));
-        const grad = tf.grad((x: tf.Tensor) => tf.sum(this.d.apply(x, { training: true })))(mixed);
-        const norm = tf.sqrt(tf.add(tf.sum(tf.square(grad), 1), 1e-12));
-        const gp = tf.mean(tf.square(tf.sub(norm, 1)));
-        return tf.add(tf.sub(tf.mean(df), tf.mean(dr)), tf.mul(GP_WEIGHT, gp));
-      }
-    }
-  }
-
-  private gLoss(fake: tf.Tensor): tf.Scalar {
-    const df = this.d.apply(fake, { training: true });
-    switch (this.cfg.loss) {
-      case 'nonsaturating':
-        return tf.mean(tf.softplus(tf.neg(df)));
-      case 'lsgan':
-        return tf.mul(0.5, tf.mean(tf.square(tf.sub(df, 1))));
-      case 'hinge':
-      case 'wgan-gp':
-        return tf.neg(tf.mean(df));
-    }
+  private dLoss(real: tf.Tensor, fake: tf.Tensor, eps: tf.Tensor | null): tf.Scalar {
+    const critic = (x: tf.Tensor) => this.d.apply(x, { training: true, twiceDifferentiable: eps !== null });
+    const loss = this.objective.discriminator(critic(real), critic(fake));
+    return eps ? tf.add(loss, tf.mul(gradientPenalty(critic, real, fake, eps), this.gpWeight)) : loss;
   }
 
   /** One training iteration: `dSteps` discriminator updates, then one generator update. */
@@ -135,14 +133,16 @@ export class Gan2d {
       dCost?.dispose();
       dCost = tf.tidy(() => {
         const real = this.realBatch(batch);
+        // Made before the tape starts, so the D step sends no gradient into G.
         const fake = this.g.apply(this.noise(batch), { training: true });
-        return this.dOpt.minimize(() => this.dLoss(real, fake), true, this.d.trainable)!;
+        const eps = this.gpWeight > 0 ? tf.tensor2d(this.rng.uniformArray(batch), [batch, 1]) : null;
+        return minimize(this.dOpt, this.d.trainable, () => this.dLoss(real, fake, eps));
       });
     }
     this.lastD = dCost;
     this.lastG = tf.tidy(() => {
       const z = this.noise(batch);
-      return this.gOpt.minimize(() => this.gLoss(this.g.apply(z, { training: true })), true, this.g.trainable)!;
+      return minimize(this.gOpt, this.g.trainable, () => this.objective.generator(this.d.apply(this.g.apply(z, { training: true }), { training: true })));
     });
     this.step++;
   }
