@@ -29,6 +29,8 @@ export const trainSchema = z
     /** Learning rates decay linearly to this fraction over the last `lrDecayFraction` of the run (1 = constant). */
     lrFinalFactor: z.number().min(0).max(1).default(1),
     lrDecayFraction: z.number().min(0).max(1).default(0),
+    /** Step drops: from step `at` on, learning rates are multiplied by `factor` (drops compound). */
+    lrDrops: z.array(z.object({ at: z.number().int().min(0), factor: z.number().positive().max(1) }).strict()).default([]),
   })
   .strict();
 

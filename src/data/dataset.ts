@@ -154,6 +154,13 @@ export interface ShuffledSpec {
   gather(indices: Uint32Array): Batch;
 }
 
+export interface EpochOptions {
+  /** Label of the permutation stream forked from the seed (default 'data'). */
+  stream?: string;
+  /** Batches never cross an epoch: the rest of an epoch smaller than a batch is skipped (classifier recipes). */
+  dropLast?: boolean;
+}
+
 /**
  * Epoch-wise shuffled batches from a finite set of examples. Each epoch draws a fresh permutation from
  * the source's Rng (forked from `seed` with the label 'data', so a trainer reusing the same seed for its
@@ -161,10 +168,10 @@ export interface ShuffledSpec {
  * old epoch, then continues in the new one, so every consecutive `count` samples from a fresh source
  * cover each example exactly once.
  */
-export function shuffledSource(spec: ShuffledSpec, seed: number): DataSource {
+export function shuffledSource(spec: ShuffledSpec, seed: number, opts: EpochOptions = {}): DataSource {
   const { name, count } = spec;
   if (count < 1) throw new Error(`${name}: cannot make a data source from an empty set`);
-  const rng = new Rng(seed).fork('data');
+  const rng = new Rng(seed).fork(opts.stream ?? 'data');
   let epoch = 0;
   let cursor = 0;
   let epochStart: RngState = rng.getState();
@@ -187,6 +194,10 @@ export function shuffledSource(spec: ShuffledSpec, seed: number): DataSource {
     ...(spec.tokenizer ? { tokenizer: spec.tokenizer } : {}),
     nextBatch(batchSize: number): Batch {
       checkBatchSize(name, batchSize);
+      if (opts.dropLast && cursor + batchSize > count) {
+        if (batchSize > count) throw new Error(`${name}: batch size ${batchSize} is larger than the ${count} examples (dropLast)`);
+        startEpoch();
+      }
       const indices = new Uint32Array(batchSize);
       for (let i = 0; i < batchSize; i++) {
         if (cursor >= count) startEpoch();
@@ -219,7 +230,7 @@ export function shuffledSource(spec: ShuffledSpec, seed: number): DataSource {
  * Shuffled batches from an in-memory ImageSet: `x` in [-1, 1] converted from the bytes batch by batch
  * (the set is never converted or copied whole), `labels` when the set has them.
  */
-export function arraySource(name: string, set: ImageSet, seed: number): DataSource {
+export function arraySource(name: string, set: ImageSet, seed: number, opts: EpochOptions = {}): DataSource {
   validateImageSet(name, set);
   const per = sampleSize(set.shape);
   const labels = set.labels;
@@ -237,5 +248,6 @@ export function arraySource(name: string, set: ImageSet, seed: number): DataSour
       },
     },
     seed,
+    opts,
   );
 }

@@ -77,7 +77,7 @@ test('a pre-family config (GAN fields outside model) loads as the gan family wit
   assert.equal(m.dSteps, 2);
   assert.deepEqual(m.optimizerD, { type: 'rmsprop', lr: 0.0005, rho: 0.99 });
   assert.equal(m.emaDecay, 0.99);
-  assert.deepEqual(Object.keys(cfg.train).sort(), ['batchSize', 'checkpointEvery', 'logEvery', 'lrDecayFraction', 'lrFinalFactor', 'sampleEvery', 'steps']);
+  assert.deepEqual(Object.keys(cfg.train).sort(), ['batchSize', 'checkpointEvery', 'logEvery', 'lrDecayFraction', 'lrDrops', 'lrFinalFactor', 'sampleEvery', 'steps']);
   // The saved (new-shape) config of a run validates to the same thing.
   assert.deepEqual(validateConfig(YAML.parse(YAML.stringify(cfg)), 'saved'), cfg);
 });

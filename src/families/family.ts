@@ -106,8 +106,11 @@ export interface FamilyBuildContext<C> {
   readonly initRng: Rng;
   /** A seeded, checkpointed stream for the family's own draws (latents, labels, pools). */
   stream(name: string): Rng;
-  /** A network whose variables live in this trainer's scope. */
-  network(name: string, spec: NetworkSpec): Network;
+  /**
+   * A network whose variables live in this trainer's scope, initialized from `initRng` or from the given
+   * stream (a family may give each network its own, so one network's size never shifts another's init).
+   */
+  network(name: string, spec: NetworkSpec, rng?: Rng): Network;
   /** The family's saved state when resuming (read before networks are built), else undefined. */
   readonly saved?: FamilyState;
 }
@@ -117,7 +120,8 @@ export interface FamilyInstance {
   readonly groups: OptimizerGroup[];
   readonly ema?: EmaCopy[];
   readonly phases: Phase<never>[];
-  readonly sampler: SamplerSpec;
+  /** The network samples, grids and exports come from; none for families that do not generate (classifiers). */
+  readonly sampler?: SamplerSpec;
   /** Classes the sampler is conditioned on (0 when unconditional). */
   readonly numClasses: number;
   /**

@@ -1,3 +1,5 @@
 /** Registers Gantry's built-in model families (importing this module is enough). */
 import './gan.ts';
 import './cyclegan.ts';
+import './classifier.ts';
+import './vae.ts';

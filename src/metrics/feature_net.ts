@@ -13,12 +13,13 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's Node bundle registers no gradient functions; tfjs-layers' bundle registers all of them
 // (training needs them), and it loads external layers models.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Rng } from '../core/rng.ts';
 import { Network, type SequentialSpec } from '../models/network.ts';
-import { createOptimizer } from '../train/optimizers.ts';
 import { loadCheckpoint, saveCheckpoint, findCheckpoint } from '../train/checkpoint.ts';
 import { loadEvalSet } from '../data/registry.ts';
-import { bytesToUnit, imageSetToUnit, type ImageSet } from '../data/dataset.ts';
+import { arraySource, imageSetToUnit, type ImageSet } from '../data/dataset.ts';
+import { buildClassifierNetworks, classifierLogits, type ClassifierNetworks } from '../families/classifier.ts';
+import { validateConfig } from '../families/config.ts';
+import { disposeLosses, Trainer } from '../train/trainer.ts';
 
 export type FeatureDataset = 'mnist' | 'fashion-mnist' | 'cifar10';
 export const FEATURE_DATASETS: readonly FeatureDataset[] = ['mnist', 'fashion-mnist', 'cifar10'];
@@ -150,16 +151,30 @@ class TrainedFeatureNet implements FeatureNet {
 
   constructor(
     readonly name: string,
-    readonly trunk: Network,
-    readonly head: Network,
-    /** Variable-name prefix unique to this instance (TF.js variable names must be unique). */
-    readonly prefix: string,
+    private nets: ClassifierNetworks,
+    /** Disposes the networks (and the trainer that trained them, when there was one). */
+    private release: () => void,
   ) {
-    this.inputShape = trunk.shapes[trunk.inputNames[0]!] as [number, number, number];
+    this.inputShape = nets.trunk.shapes[nets.trunk.inputNames[0]!] as [number, number, number];
+  }
+
+  get trunk(): Network {
+    return this.nets.trunk;
+  }
+
+  get head(): Network {
+    return this.nets.head;
+  }
+
+  /** Takes over networks trained elsewhere (the trainer's), releasing the ones built for loading. */
+  adopt(nets: ClassifierNetworks, release: () => void): void {
+    this.release();
+    this.nets = nets;
+    this.release = release;
   }
 
   logits(x: tf.Tensor4D, training = false): tf.Tensor2D {
-    return tf.tidy(() => this.head.apply(this.trunk.apply(x, { training }), { training }) as tf.Tensor2D);
+    return classifierLogits(this.nets, x, training);
   }
 
   features(x: tf.Tensor4D): tf.Tensor2D {
@@ -176,14 +191,13 @@ class TrainedFeatureNet implements FeatureNet {
     return [...this.trunk.variables(), ...this.head.variables()];
   }
 
-  /** Variables keyed by names without the instance prefix, as stored in the cache. */
+  /** Variables keyed `<arch>/<network>/<layer>/<name>` (no instance scope), as stored in the cache. */
   namedVariables(): [string, tf.Variable][] {
-    return this.variables().map((v) => [this.name + v.name.slice(this.prefix.length), v]);
+    return [this.trunk, this.head].flatMap((n) => n.variables().map((v): [string, tf.Variable] => [`${this.name}/${n.keyOfVariable(v)}`, v]));
   }
 
   dispose(): void {
-    this.trunk.dispose();
-    this.head.dispose();
+    this.release();
   }
 }
 
@@ -197,12 +211,14 @@ function checkInput(net: FeatureNet, x: tf.Tensor): void {
 
 let instances = 0;
 
+/** The classifier's networks outside a trainer (for cached weights); the classifier family builds the same. */
 function buildNet(arch: Architecture, seed: number): TrainedFeatureNet {
-  const rng = new Rng(seed);
-  const prefix = `${arch.name}#${++instances}`;
-  const trunk = new Network(`${prefix}/trunk`, arch.trunk, rng.fork('trunk'));
-  const head = new Network(`${prefix}/head`, { inputShape: trunk.outputShape, layers: [{ type: 'dense', units: arch.classes }] }, rng.fork('head'));
-  return new TrainedFeatureNet(arch.name, trunk, head, prefix);
+  const scope = `${arch.name}#${++instances}/`;
+  const nets = buildClassifierNetworks(arch.trunk, arch.classes, seed, (name, spec, rng) => new Network(name, spec, rng, { scope }));
+  return new TrainedFeatureNet(arch.name, nets, () => {
+    nets.trunk.dispose();
+    nets.head.dispose();
+  });
 }
 
 /**
@@ -265,14 +281,17 @@ async function loadSplit(dataset: FeatureDataset, split: 'train' | 'test', dir: 
   return set;
 }
 
-/** Seeded mini-batch Adam on softmax cross-entropy; returns the record that goes into the cache. */
+/**
+ * Seeded mini-batch Adam on softmax cross-entropy through the classifier family and the generic trainer:
+ * each epoch one permutation (stream 'feature-net-batches'), whole batches only, the last epoch at a
+ * tenth of the learning rate. Returns the record that goes into the cache.
+ */
 async function trainFeatureNet(
   net: TrainedFeatureNet,
   arch: Architecture,
   dataset: FeatureDataset,
   opts: FeatureNetOptions & { seed: number },
 ): Promise<FeatureNetInfo> {
-  await ensureTrainingKernels();
   const train = await loadSplit(dataset, 'train', opts.dataDir, opts.trainLimit);
   const test = await loadSplit(dataset, 'test', opts.dataDir, opts.testLimit);
   const epochs = opts.epochs ?? (typeof arch.epochs === 'number' ? arch.epochs : arch.epochs(train.count));
@@ -281,45 +300,38 @@ async function trainFeatureNet(
     throw new Error(`${dataset}: images are [${train.shape}], the ${arch.name} architecture expects [${expected}]`);
   }
   const started = performance.now();
-  const rng = new Rng(opts.seed).fork('feature-net-batches');
-  let optimizer = createOptimizer({ type: 'adam', lr: arch.lr });
-  const vars = net.trunk.trainable.concat(net.head.trainable);
-  const per = train.shape[0] * train.shape[1] * train.shape[2];
   const batchSize = Math.min(arch.batchSize, train.count);
   const stepsPerEpoch = Math.floor(train.count / batchSize);
-  const xBuf = new Float32Array(batchSize * per);
-  const yBuf = new Int32Array(batchSize);
-  try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      if (epoch === epochs - 1 && epoch > 0) {
-        // The last epoch runs at a tenth of the learning rate (Adam moments carried over).
-        const decayed = createOptimizer({ type: 'adam', lr: arch.lr / 10 });
-        decayed.setState(optimizer.getState());
-        optimizer.dispose();
-        optimizer = decayed;
-      }
-      const order = rng.permutation(train.count);
-      let lossSum: tf.Scalar = tf.scalar(0);
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        for (let b = 0; b < batchSize; b++) {
-          const idx = order[step * batchSize + b]!;
-          bytesToUnit(train.pixels.subarray(idx * per, (idx + 1) * per), xBuf, b * per);
-          yBuf[b] = train.labels![idx]!;
-        }
-        const x = tf.tensor4d(xBuf, [batchSize, ...train.shape]);
-        const y = tf.tidy(() => tf.oneHot(tf.tensor1d(yBuf, 'int32'), arch.classes) as tf.Tensor2D);
-        const { value, grads } = tf.variableGrads(() => crossEntropy(net.logits(x, true), y), vars);
-        optimizer.apply(vars, vars.map((v) => grads[v.name]!));
-        const nextSum = tf.add(lossSum, value) as tf.Scalar;
-        tf.dispose([x, y, value, lossSum, ...Object.values(grads)]);
-        lossSum = nextSum;
-      }
-      const meanLoss = (await lossSum.data())[0]! / stepsPerEpoch;
+  const cfg = validateConfig(
+    {
+      name: arch.name,
+      seed: opts.seed,
+      data: { name: dataset },
+      // beta1 0.9: Adam's usual default (the GAN presets use 0.5).
+      model: { family: 'classifier', trunk: arch.trunk.layers, classes: arch.classes, optimizer: { type: 'adam', lr: arch.lr, beta1: 0.9, beta2: 0.999 } },
+      train: {
+        steps: epochs * stepsPerEpoch,
+        batchSize,
+        lrDrops: epochs > 1 ? [{ at: (epochs - 1) * stepsPerEpoch, factor: 0.1 }] : [],
+      },
+    },
+    `${arch.name} training`,
+  );
+  const source = arraySource(dataset, train, opts.seed, { stream: 'feature-net-batches', dropLast: true });
+  const trainer = new Trainer(cfg, source);
+  net.adopt({ trunk: trainer.network('trunk'), head: trainer.network('head') }, () => trainer.dispose());
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    let lossSum: tf.Scalar = tf.scalar(0);
+    for (let step = 0; step < stepsPerEpoch; step++) {
+      const losses = trainer.trainStep();
+      const nextSum = tf.add(lossSum, losses.loss!) as tf.Scalar;
+      disposeLosses(losses);
       lossSum.dispose();
-      opts.log?.(`${arch.name}: epoch ${epoch + 1}/${epochs} loss ${meanLoss.toFixed(4)} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      lossSum = nextSum;
     }
-  } finally {
-    optimizer.dispose();
+    const meanLoss = (await lossSum.data())[0]! / stepsPerEpoch;
+    lossSum.dispose();
+    opts.log?.(`${arch.name}: epoch ${epoch + 1}/${epochs} loss ${meanLoss.toFixed(4)} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   }
   const trainSeconds = (performance.now() - started) / 1000;
   const predicted = classify(net, imageSetToUnit(test), test.count, test.shape);
@@ -339,17 +351,6 @@ async function trainFeatureNet(
     spec: arch.trunk,
     backend: tf.getBackend(),
   };
-}
-
-function crossEntropy(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar);
-}
-
-/** The wasm backend needs Gantry's conv-gradient kernels before any conv net can train on it. */
-async function ensureTrainingKernels(): Promise<void> {
-  if (tf.getBackend() !== 'wasm') return;
-  const { registerWasmTrainingKernels } = await import('../backend/wasm_kernels.ts');
-  registerWasmTrainingKernels();
 }
 
 function checkImages(what: string, images: Float32Array, count: number, shape: readonly number[]): number {

@@ -18,6 +18,12 @@ export function needInt(ctx: LayerBuildContext, type: string, field: string, val
   return value;
 }
 
+/** Throws unless `value` is a finite number > 0 (epsilon, lrMul). */
+export function needPositive(ctx: LayerBuildContext, type: string, field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw layerError(ctx.id, type, `needs ${field} > 0, got ${String(value)}`);
+  return value;
+}
+
 /** Throws unless `value` is a finite number in [lo, hi). */
 export function needNumber(ctx: LayerBuildContext, type: string, field: string, value: unknown, lo: number, hi = Infinity): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < lo || value >= hi) {

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerLayer, shapeSize, type LayerBuildContext, type LayerImpl } from './layer_api.ts';
-import { layerError, needImage, needInputs, needNumber, perSample, spatialAxes } from './layers_common.ts';
+import { layerError, needImage, needInputs, needPositive, perSample, spatialAxes } from './layers_common.ts';
 
 /**
  * Instance norm: per sample and channel over H, W. `affine` (default false, as PyTorch's InstanceNorm2d)
@@ -33,7 +33,7 @@ function standardize(x: tf.Tensor, axes: number[], eps: number): tf.Tensor {
 }
 
 function epsilonOf(ctx: LayerBuildContext, type: string, eps: number | undefined, fallback: number): number {
-  return eps === undefined ? fallback : needNumber(ctx, type, 'epsilon', eps, Number.MIN_VALUE);
+  return eps === undefined ? fallback : needPositive(ctx, type, 'epsilon', eps);
 }
 
 /** Throws when normalizing over the given shape would see one element only (the output would be 0). */

@@ -69,7 +69,7 @@ describe('norm layers', () => {
   it('reject inputs they cannot take', () => {
     expectBuildError({ type: 'instanceNorm' }, [[4, 3]], /\[H, W, C\]/);
     expectBuildError({ type: 'instanceNorm' }, [[1, 1, 3]], /single element/);
-    expectBuildError({ type: 'instanceNorm', epsilon: 0 }, [[2, 2, 3]], /epsilon in/);
+    expectBuildError({ type: 'instanceNorm', epsilon: 0 }, [[2, 2, 3]], /epsilon > 0, got 0/);
     expectBuildError({ type: 'layerNorm' }, [[1]], /single element/);
     expectBuildError({ type: 'pixelNorm' }, [[]], /channel axis/);
     expectBuildError({ type: 'adain' }, [[4, 4, 3], [3]], /style\) \[2C\] = \[6\]/);

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerLayer, type LayerBuildContext, type LayerImpl } from './layer_api.ts';
-import { layerError, needImage, needInputs, needInt, needNumber, perSample } from './layers_common.ts';
+import { layerError, needImage, needInputs, needInt, needPositive, perSample } from './layers_common.ts';
 
 /** Equalized dense layer on the last axis ([..., fanIn] → [..., units]); bias default true, lrMul default 1. */
 export interface EqDenseSpec { type: 'eqDense'; units: number; lrMul?: number; bias?: boolean }
@@ -50,7 +50,7 @@ const eqDense: LayerImpl<EqDenseSpec> = {
     const shape = inShapes[0]!;
     if (shape.length === 0) throw layerError(ctx.id, 'eqDense', 'needs a feature axis, got a scalar per sample');
     const units = needInt(ctx, 'eqDense', 'units', spec.units);
-    const lrMul = needNumber(ctx, 'eqDense', 'lrMul', spec.lrMul ?? 1, Number.MIN_VALUE);
+    const lrMul = needPositive(ctx, 'eqDense', 'lrMul', spec.lrMul ?? 1);
     eqWeight(ctx, [shape[shape.length - 1]!, units], lrMul);
     if (spec.bias !== false) ctx.param('bias', tf.zeros([units]));
     return [...shape.slice(0, -1), units];

@@ -147,7 +147,7 @@ describe('style layers', () => {
 
   it('reject inputs they cannot take', () => {
     expectBuildError({ type: 'eqDense', units: 0 }, [[4]], /units to be an integer/);
-    expectBuildError({ type: 'eqDense', units: 3, lrMul: 0 }, [[4]], /lrMul in/);
+    expectBuildError({ type: 'eqDense', units: 3, lrMul: 0 }, [[4]], /lrMul > 0, got 0/);
     expectBuildError({ type: 'eqConv2d', filters: 3, kernel: 5, pad: 'valid' }, [[4, 4, 2]], /kernel 5 does not fit/);
     expectBuildError({ type: 'eqConv2d', filters: 3, kernel: 3 }, [[16, 2]], /\[H, W, C\]/);
     expectBuildError({ type: 'minibatchStd', group: 0 }, [[4, 4, 2]], /group to be an integer/);

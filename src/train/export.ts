@@ -13,7 +13,7 @@ export const EXPORT_FORMAT = 'gantry-generator/2';
 
 export async function exportGenerator(dir: string, t: Trainer, info: { preset: string; dataset: string }): Promise<void> {
   const net = t.sampler;
-  const sampler = t.family.sampler;
+  const sampler = t.samplerSpec;
   const weights: { name: string; shape: number[]; dtype: 'float32' }[] = [];
   const chunks: Buffer[] = [];
   for (const v of net.variables()) {

@@ -75,7 +75,8 @@ export function toyTarget(cfg: RunConfig): string | null {
 }
 
 /** Fixed latents (and labels: one row per class) so successive sample grids are comparable. */
-async function writeSamples(t: Trainer, cfg: RunConfig, dir: string): Promise<string> {
+async function writeSamples(t: Trainer, cfg: RunConfig, dir: string): Promise<string | null> {
+  if (!t.family.sampler) return null;
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `step_${String(t.step).padStart(6, '0')}.png`);
   let png: Buffer;
@@ -191,7 +192,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<{ status: RunStat
       finalEval = await opts.evaluator(trainer, cfg);
       appendMetrics({ step: trainer.step, kind: 'eval', time: new Date().toISOString(), ...finalEval });
     }
-    await exportGenerator(path.join(outDir, 'export'), trainer, { preset: opts.preset, dataset: cfg.data.name });
+    if (trainer.family.sampler) await exportGenerator(path.join(outDir, 'export'), trainer, { preset: opts.preset, dataset: cfg.data.name });
     status.state = 'done';
     writeStatus();
     return { status, finalEval };

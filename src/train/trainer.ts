@@ -6,9 +6,10 @@
  * inside a step: losses come back as tensors for async logging.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerWasmTrainingKernels } from '../backend/wasm_kernels.ts';
 import { Rng, type RngState } from '../core/rng.ts';
 import type { DataSource } from '../data/dataset.ts';
-import { getFamily, type FamilyInstance, type FamilyState, type Phase, type SampleOptions, type StepContext } from '../families/family.ts';
+import { getFamily, type FamilyInstance, type FamilyState, type Phase, type SampleOptions, type SamplerSpec, type StepContext } from '../families/family.ts';
 import type { RunConfig } from '../families/config.ts';
 import { Network } from '../models/network.ts';
 import { Ema } from './ema.ts';
@@ -49,6 +50,9 @@ export class Trainer {
   constructor(readonly cfg: RunConfig, readonly data: DataSource, opts: TrainerOptions = {}) {
     trainerCount += 1;
     this.scope = `t${trainerCount}/`;
+    // Stock wasm cannot train conv nets (no Conv2DBackpropFilter); initBackend registers Gantry's kernels,
+    // and this covers a backend set with tf.setBackend('wasm') directly.
+    if (tf.getBackend() === 'wasm') registerWasmTrainingKernels();
     const root = new Rng(cfg.seed);
     const initRng = root.fork('init');
     const networks: Record<string, Network> = {};
@@ -62,9 +66,9 @@ export class Trainer {
         if (this.streams[name]) throw new Error(`family ${def.name}: stream '${name}' requested twice`);
         return (this.streams[name] = root.fork(name));
       },
-      network: (name, spec) => {
+      network: (name, spec, rng) => {
         if (networks[name]) throw new Error(`family ${def.name}: network '${name}' built twice`);
-        return (networks[name] = new Network(name, spec, initRng, { scope: this.scope }));
+        return (networks[name] = new Network(name, spec, rng ?? initRng, { scope: this.scope }));
       },
     });
     // Forked after the family's streams, so adding noise layers never shifts a family's draws.
@@ -90,15 +94,22 @@ export class Trainer {
     return n;
   }
 
+  /** How the family samples; an error for families that do not generate. */
+  get samplerSpec(): SamplerSpec {
+    const s = this.family.sampler;
+    if (!s) throw new Error(`a ${this.cfg.model.family} model does not generate samples`);
+    return s;
+  }
+
   /** The network samples and exports come from (an EMA copy when the family keeps one). */
   get sampler(): Network {
-    return this.network(this.family.sampler.network);
+    return this.network(this.samplerSpec.network);
   }
 
   /** Shape of one sample (the sampler's output), without the batch axis. */
   get sampleShape(): number[] {
     const net = this.sampler;
-    return net.shapes[this.family.sampler.output ?? net.graph.outputs[0]!]!;
+    return net.shapes[this.samplerSpec.output ?? net.graph.outputs[0]!]!;
   }
 
   get numClasses(): number {
@@ -112,14 +123,15 @@ export class Trainer {
     throw new Error(`variable ${v.name} belongs to no network of this trainer`);
   }
 
-  /** Learning-rate factor at the current step (linear decay over the last part of the run). */
+  /** Learning-rate factor at the current step: linear decay over the last part of the run, times any step drops reached. */
   private lrFactor(): number {
-    const { steps, lrFinalFactor, lrDecayFraction } = this.cfg.train;
-    if (lrDecayFraction <= 0 || lrFinalFactor >= 1) return 1;
+    const { steps, lrFinalFactor, lrDecayFraction, lrDrops } = this.cfg.train;
+    const drop = lrDrops.reduce((f, d) => (this.step >= d.at ? f * d.factor : f), 1);
+    if (lrDecayFraction <= 0 || lrFinalFactor >= 1) return drop;
     const start = steps * (1 - lrDecayFraction);
-    if (this.step < start) return 1;
+    if (this.step < start) return drop;
     const t = Math.min(1, (this.step - start) / (steps - start));
-    return 1 + t * (lrFinalFactor - 1);
+    return (1 + t * (lrFinalFactor - 1)) * drop;
   }
 
   private due(p: Phase<never>): boolean {
@@ -186,7 +198,7 @@ export class Trainer {
   /** n samples from the sampler network, in batches, as one Float32Array in the data's range. */
   async generate(n: number, rng: Rng, opts: SampleOptions & { batch?: number } = {}): Promise<Float32Array> {
     const net = this.sampler;
-    const output = this.family.sampler.output ?? net.graph.outputs[0]!;
+    const output = this.samplerSpec.output ?? net.graph.outputs[0]!;
     const per = net.shapes[output]!.reduce((a, b) => a * b, 1);
     const out = new Float32Array(n * per);
     const batch = opts.batch ?? 500;
