@@ -6,10 +6,12 @@
  * Needs `npm run build:web` first (`npm run test:e2e` does it) and Chromium at /usr/bin/chromium.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startServer } from '../src/serve/server.ts';
 import type { Page } from 'playwright-core';
@@ -203,6 +205,33 @@ describe('studio end to end', { timeout: 400_000, skip: noChromium }, () => {
     assert.ok(event, `no metrics event in ${JSON.stringify(text)}`);
     assert.equal(Number(event[1]), detail.metricsTotal + 1);
     assert.deepEqual(JSON.parse(event[2]!), line);
+  });
+
+  test('the generate page runs a graph with an image input (a CycleGAN translator) on its shipped example inputs', async () => {
+    const dir = path.join(path.dirname(run.dir), 'e2e-cyclegan');
+    await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/gantry.js'), 'train', 'cyclegan-toy', '--steps', '60', '--out', dir], { cwd: REPO_ROOT, timeout: 120_000 });
+    const model = JSON.parse(fs.readFileSync(path.join(dir, 'export', 'model.json'), 'utf8')) as { inputs: Record<string, { kind: string }>; latentDim: number };
+    assert.deepEqual(model.inputs, { x: { kind: 'image', shape: [2] } });
+    assert.equal(model.latentDim, 0);
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${server.url}/#/runs/e2e-cyclegan/generate`);
+    await page.locator('#generate-canvas[data-drawn]').waitFor({ timeout: 60_000 });
+    const info = await page.locator('#model-info').textContent();
+    assert.match(info ?? '', /inputs x/);
+    // The scatter of translated points marks at least a few dozen pixels.
+    const marked = await page.evaluate(() => {
+      const c = document.getElementById('generate-canvas') as HTMLCanvasElement;
+      const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < px.length; i += 4) if (px[i + 3]! > 0 && px[i]! > 150 && px[i + 2]! < 120) n++;
+      return n;
+    });
+    assert.ok(marked > 30, `only ${marked} marked pixels`);
+    assert.equal(await page.locator('#interp-canvas').count(), 0, 'no latent, so no latent interpolation');
+    assert.deepEqual(errors, []);
+    await page.close();
   });
 
   test('path traversal is refused with a 4xx JSON error', async () => {

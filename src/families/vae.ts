@@ -20,6 +20,13 @@ import { buildVaeSpecs, vaeArchSchema } from '../models/vae_nets.ts';
 import type { Trainer } from '../train/trainer.ts';
 import { registerFamily, type FamilyBuildContext, type FamilyDefinition, type FamilyInstance, type Phase } from './family.ts';
 
+/** An Adam config without beta1 gets 0.9. */
+function adamBeta1(o: unknown): unknown {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) return o;
+  const r = o as Record<string, unknown>;
+  return r.type === 'adam' && r.beta1 === undefined ? { ...r, beta1: 0.9 } : o;
+}
+
 export const vaeModelSchema = z
   .object({
     family: z.literal('vae'),
@@ -32,8 +39,11 @@ export const vaeModelSchema = z
     klWeight: z.number().min(0).default(1),
     /** Steps over which β rises linearly from 0 to klWeight (0 = klWeight from the start). */
     klWarmupSteps: z.number().int().min(0).default(0),
-    /** One optimizer over both networks (default: the peer's Adam 1e-3, β = (0.9, 0.999)). */
-    optimizer: optimizerSchema.default({ type: 'adam', lr: 0.001, beta1: 0.9, beta2: 0.999 }),
+    /**
+     * One optimizer over both networks (default: the peer's Adam 1e-3). Adam's β1 defaults to 0.9 here,
+     * the usual VAE setting, not the 0.5 GAN configs get.
+     */
+    optimizer: z.preprocess(adamBeta1, optimizerSchema).default({ type: 'adam', lr: 0.001, beta1: 0.9, beta2: 0.999 }),
   })
   .strict();
 

@@ -96,7 +96,7 @@ export function buildTestLayer<S extends LayerSpecBase>(spec: S, inShapes: numbe
     },
   };
   try {
-    const outShape = impl.build(ctx as LayerBuildContext, spec as unknown as LayerSpecBase, inShapes);
+    const outShape = impl.build(ctx, spec as unknown as LayerSpecBase, inShapes);
     return { id, spec, inShapes, outShape, params, state, numClasses: ctx.numClasses };
   } catch (e) {
     for (const v of [...Object.values(params), ...Object.values(state)]) v.dispose();

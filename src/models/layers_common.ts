@@ -50,6 +50,30 @@ export function needInputs(ctx: LayerBuildContext, type: string, inShapes: numbe
   }
 }
 
+/** Exactly one input with at least one axis per sample (`what` names that axis); returns its shape. */
+export function needOneInput(ctx: LayerBuildContext, type: string, inShapes: number[][], what = 'a channel axis'): number[] {
+  needInputs(ctx, type, inShapes, 1);
+  const shape = inShapes[0]!;
+  if (shape.length === 0) throw layerError(ctx.id, type, `needs ${what}, got a scalar per sample`);
+  return shape;
+}
+
+/**
+ * Inputs [x [H, W, C], style [n]] with n = styleLength(C) (AdaIN, modulated conv); returns x's shape.
+ * `desc` names n for the error, e.g. '[2C]'.
+ */
+export function needImageAndStyle(ctx: LayerBuildContext, type: string, inShapes: number[][], styleLength: (c: number) => number,
+  desc: string): [number, number, number] {
+  needInputs(ctx, type, inShapes, 2);
+  const [h, w, c] = needImage(ctx, type, inShapes[0]!, 'input 0 (x)');
+  const style = inShapes[1]!;
+  const n = styleLength(c);
+  if (style.length !== 1 || style[0] !== n) {
+    throw layerError(ctx.id, type, `needs input 1 (style) ${desc} = [${n}] for x [${inShapes[0]}], got [${style}]`);
+  }
+  return [h, w, c];
+}
+
 /** [B, C] → [B, 1, …, 1, C] of the given rank, to scale or shift a batch of feature maps per sample. */
 export function perSample(t: tf.Tensor, rank: number): tf.Tensor {
   const [b, c] = t.shape as [number, number];

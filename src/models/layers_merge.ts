@@ -3,8 +3,8 @@
  * token embeddings and PReLU. All are twice differentiable (the embedding only w.r.t. its table).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerLayer, type LayerImpl } from './layer_api.ts';
-import { layerError, needInputs, needInt, needNumber } from './layers_common.ts';
+import { registerLayer, type LayerBuildContext, type LayerImpl } from './layer_api.ts';
+import { layerError, needInputs, needInt, needNumber, needOneInput } from './layers_common.ts';
 
 /** Sum of two or more inputs of the same shape (residual connections). */
 export interface AddSpec { type: 'add' }
@@ -27,19 +27,23 @@ export interface PreluSpec { type: 'prelu' }
 
 export type MergeLayerSpec = AddSpec | ConcatSpec | DropoutSpec | EmbeddingSpec | PreluSpec;
 
+/** Checks that 2+ inputs agree on every axis (all but the last when `exceptLast`); returns the first shape. */
+function needMatching(ctx: LayerBuildContext, type: string, inShapes: number[][], exceptLast: boolean, problem: string): number[] {
+  needInputs(ctx, type, inShapes, 2, true);
+  const first = inShapes[0]!;
+  const compared = exceptLast ? first.length - 1 : first.length;
+  inShapes.forEach((s, i) => {
+    if (s.length !== first.length || s.slice(0, compared).some((d, j) => d !== first[j])) {
+      throw layerError(ctx.id, type, `${problem}, got [${first}] and [${s}] (input ${i})`);
+    }
+  });
+  return first;
+}
+
 const add: LayerImpl<AddSpec> = {
   type: 'add',
   arity: 'many',
-  build(ctx, _spec, inShapes) {
-    needInputs(ctx, 'add', inShapes, 2, true);
-    const first = inShapes[0]!;
-    inShapes.forEach((s, i) => {
-      if (s.length !== first.length || s.some((d, j) => d !== first[j])) {
-        throw layerError(ctx.id, 'add', `needs inputs of one shape, got [${first}] and [${s}] (input ${i})`);
-      }
-    });
-    return first.slice();
-  },
+  build: (ctx, _spec, inShapes) => needMatching(ctx, 'add', inShapes, false, 'needs inputs of one shape').slice(),
   apply: (_layer, inputs) => tf.addN(inputs),
 };
 
@@ -47,18 +51,9 @@ const concat: LayerImpl<ConcatSpec> = {
   type: 'concat',
   arity: 'many',
   build(ctx, _spec, inShapes) {
-    needInputs(ctx, 'concat', inShapes, 2, true);
-    const first = inShapes[0]!;
-    if (first.length === 0) throw layerError(ctx.id, 'concat', 'needs inputs with a channel axis, got scalars');
-    let channels = 0;
-    inShapes.forEach((s, i) => {
-      const sameLead = s.length === first.length && s.slice(0, -1).every((d, j) => d === first[j]);
-      if (!sameLead) {
-        throw layerError(ctx.id, 'concat', `needs inputs that agree on all but the last axis, got [${first}] and [${s}] (input ${i})`);
-      }
-      channels += s[s.length - 1]!;
-    });
-    return [...first.slice(0, -1), channels];
+    if (inShapes.some((s) => s.length === 0)) throw layerError(ctx.id, 'concat', 'needs inputs with a channel axis, got scalars');
+    const first = needMatching(ctx, 'concat', inShapes, true, 'needs inputs that agree on all but the last axis');
+    return [...first.slice(0, -1), inShapes.reduce((n, s) => n + s[s.length - 1]!, 0)];
   },
   apply: (_layer, inputs) => tf.concat(inputs, -1),
 };
@@ -84,11 +79,9 @@ const dropout: LayerImpl<DropoutSpec> = {
 const embedding: LayerImpl<EmbeddingSpec> = {
   type: 'embedding',
   build(ctx, spec, inShapes) {
-    needInputs(ctx, 'embedding', inShapes, 1);
+    const inShape = needOneInput(ctx, 'embedding', inShapes, 'token ids [T]');
     const vocab = needInt(ctx, 'embedding', 'vocab', spec.vocab);
     const dim = needInt(ctx, 'embedding', 'dim', spec.dim);
-    const inShape = inShapes[0]!;
-    if (inShape.length === 0) throw layerError(ctx.id, 'embedding', 'needs token ids [T] per sample, got a scalar');
     // As one-hot × table, each output sees one row: fan-in 1.
     ctx.param('table', ctx.initWeights([vocab, dim], 1));
     return [...inShape, dim];
@@ -105,9 +98,7 @@ const embedding: LayerImpl<EmbeddingSpec> = {
 const prelu: LayerImpl<PreluSpec> = {
   type: 'prelu',
   build(ctx, _spec, inShapes) {
-    needInputs(ctx, 'prelu', inShapes, 1);
-    const inShape = inShapes[0]!;
-    if (inShape.length === 0) throw layerError(ctx.id, 'prelu', 'needs a channel axis, got a scalar per sample');
+    const inShape = needOneInput(ctx, 'prelu', inShapes);
     ctx.param('alpha', tf.fill([inShape[inShape.length - 1]!], 0.25));
     return inShape.slice();
   },

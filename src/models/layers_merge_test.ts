@@ -57,7 +57,7 @@ describe('merge layers', () => {
     expectBuildError({ type: 'concat' }, [[4, 2], [4, 4, 2]], /agree on all but the last axis/);
     expectBuildError({ type: 'dropout', rate: 1 }, [[3]], /rate in \[0, 1\)/);
     expectBuildError({ type: 'embedding', vocab: 0, dim: 3 }, [[3]], /vocab to be an integer/);
-    expectBuildError({ type: 'embedding', vocab: 4, dim: 3 }, [[]], /token ids/);
+    expectBuildError({ type: 'embedding', vocab: 4, dim: 3 }, [[]], /token ids \[T\], got a scalar/);
     expectBuildError({ type: 'prelu' }, [[]], /channel axis/);
   });
 });

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerLayer, shapeSize, type LayerBuildContext, type LayerImpl } from './layer_api.ts';
-import { layerError, needImage, needInputs, needPositive, perSample, spatialAxes } from './layers_common.ts';
+import { layerError, needImage, needImageAndStyle, needInputs, needOneInput, needPositive, perSample, spatialAxes } from './layers_common.ts';
 
 /**
  * Instance norm: per sample and channel over H, W. `affine` (default false, as PyTorch's InstanceNorm2d)
@@ -64,9 +64,7 @@ const instanceNorm: LayerImpl<InstanceNormSpec> = {
 const layerNorm: LayerImpl<LayerNormSpec> = {
   type: 'layerNorm',
   build(ctx, spec, inShapes) {
-    needInputs(ctx, 'layerNorm', inShapes, 1);
-    const shape = inShapes[0]!;
-    if (shape.length === 0) throw layerError(ctx.id, 'layerNorm', 'needs a channel axis, got a scalar per sample');
+    const shape = needOneInput(ctx, 'layerNorm', inShapes);
     needSpread(ctx, 'layerNorm', shape, `the sample [${shape}]`);
     epsilonOf(ctx, 'layerNorm', spec.epsilon, 1e-5);
     const c = shape[shape.length - 1]!;
@@ -84,10 +82,9 @@ const layerNorm: LayerImpl<LayerNormSpec> = {
 const pixelNorm: LayerImpl<PixelNormSpec> = {
   type: 'pixelNorm',
   build(ctx, spec, inShapes) {
-    needInputs(ctx, 'pixelNorm', inShapes, 1);
-    if (inShapes[0]!.length === 0) throw layerError(ctx.id, 'pixelNorm', 'needs a channel axis, got a scalar per sample');
+    const shape = needOneInput(ctx, 'pixelNorm', inShapes);
     epsilonOf(ctx, 'pixelNorm', spec.epsilon, 1e-8);
-    return inShapes[0]!.slice();
+    return shape.slice();
   },
   apply: (layer, [x]) => tf.mul(x!, tf.rsqrt(tf.add(tf.mean(tf.square(x!), -1, true), layer.spec.epsilon ?? 1e-8))),
 };
@@ -96,12 +93,7 @@ const adain: LayerImpl<AdainSpec> = {
   type: 'adain',
   arity: 2,
   build(ctx, spec, inShapes) {
-    needInputs(ctx, 'adain', inShapes, 2);
-    const [h, w, c] = needImage(ctx, 'adain', inShapes[0]!, 'input 0 (x)');
-    const style = inShapes[1]!;
-    if (style.length !== 1 || style[0] !== 2 * c) {
-      throw layerError(ctx.id, 'adain', `needs input 1 (style) [2C] = [${2 * c}] for x [${inShapes[0]}], got [${style}]`);
-    }
+    const [h, w, c] = needImageAndStyle(ctx, 'adain', inShapes, (channels) => 2 * channels, '[2C]');
     needSpread(ctx, 'adain', [h, w], 'H × W');
     epsilonOf(ctx, 'adain', spec.epsilon, 1e-5);
     return [h, w, c];

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerLayer, type LayerBuildContext, type LayerImpl } from './layer_api.ts';
-import { layerError, needImage, needInputs, needInt, needPositive, perSample } from './layers_common.ts';
+import { layerError, needImage, needImageAndStyle, needInputs, needInt, needOneInput, needPositive, perSample } from './layers_common.ts';
 
 /** Equalized dense layer on the last axis ([..., fanIn] → [..., units]); bias default true, lrMul default 1. */
 export interface EqDenseSpec { type: 'eqDense'; units: number; lrMul?: number; bias?: boolean }
@@ -46,9 +46,7 @@ function eqWeight(ctx: LayerBuildContext, shape: number[], lrMul: number): void 
 const eqDense: LayerImpl<EqDenseSpec> = {
   type: 'eqDense',
   build(ctx, spec, inShapes) {
-    needInputs(ctx, 'eqDense', inShapes, 1);
-    const shape = inShapes[0]!;
-    if (shape.length === 0) throw layerError(ctx.id, 'eqDense', 'needs a feature axis, got a scalar per sample');
+    const shape = needOneInput(ctx, 'eqDense', inShapes, 'a feature axis');
     const units = needInt(ctx, 'eqDense', 'units', spec.units);
     const lrMul = needPositive(ctx, 'eqDense', 'lrMul', spec.lrMul ?? 1);
     eqWeight(ctx, [shape[shape.length - 1]!, units], lrMul);
@@ -94,9 +92,7 @@ const eqConv2d: LayerImpl<EqConv2dSpec> = {
 const minibatchStd: LayerImpl<MinibatchStdSpec> = {
   type: 'minibatchStd',
   build(ctx, spec, inShapes) {
-    needInputs(ctx, 'minibatchStd', inShapes, 1);
-    const shape = inShapes[0]!;
-    if (shape.length === 0) throw layerError(ctx.id, 'minibatchStd', 'needs a channel axis, got a scalar per sample');
+    const shape = needOneInput(ctx, 'minibatchStd', inShapes);
     needInt(ctx, 'minibatchStd', 'group', spec.group ?? 4);
     return [...shape.slice(0, -1), shape[shape.length - 1]! + 1];
   },
@@ -136,12 +132,7 @@ const modConv: LayerImpl<ModConvSpec> = {
   type: 'modConv',
   arity: 2,
   build(ctx, spec, inShapes) {
-    needInputs(ctx, 'modConv', inShapes, 2);
-    const [h, w, c] = needImage(ctx, 'modConv', inShapes[0]!, 'input 0 (x)');
-    const style = inShapes[1]!;
-    if (style.length !== 1 || style[0] !== c) {
-      throw layerError(ctx.id, 'modConv', `needs input 1 (style) [Cin] = [${c}] for x [${inShapes[0]}], got [${style}]`);
-    }
+    const [h, w, c] = needImageAndStyle(ctx, 'modConv', inShapes, (cin) => cin, '[Cin]');
     const filters = needInt(ctx, 'modConv', 'filters', spec.filters);
     const k = needInt(ctx, 'modConv', 'kernel', spec.kernel);
     eqWeight(ctx, [k, k, c, filters], 1);

@@ -7,9 +7,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { toGraph } from '../models/network.ts';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../core/rng.ts';
 import type { Trainer } from './trainer.ts';
 
 export const EXPORT_FORMAT = 'gantry-generator/2';
+/** Example inputs stored for each image input. */
+const EXAMPLES = 16;
 
 export async function exportGenerator(dir: string, t: Trainer, info: { preset: string; dataset: string }): Promise<void> {
   const net = t.sampler;
@@ -22,6 +26,17 @@ export async function exportGenerator(dir: string, t: Trainer, info: { preset: s
     weights.push({ name: net.keyOfVariable(v).replace(/^[^/]+\//, 'G/'), shape: v.shape.slice(), dtype: 'float32' });
     chunks.push(Buffer.from(values.buffer));
   }
+  // Image inputs (translation) ship with example inputs, so the studio can run the graph as it is.
+  const imageInputs = Object.entries(sampler.inputs).filter(([, i]) => i.kind === 'image').map(([name]) => name);
+  if (imageInputs.length > 0) {
+    const feeds = t.family.sampleInputs(EXAMPLES, new Rng(0));
+    for (const name of imageInputs) {
+      const x = feeds[name]!;
+      weights.push({ name: `examples/${name}`, shape: x.shape.slice(), dtype: 'float32' });
+      chunks.push(Buffer.from(Float32Array.from((await x.data()) as Float32Array).buffer));
+    }
+    tf.dispose(Object.values(feeds));
+  }
   const latent = Object.values(sampler.inputs).find((i) => i.kind === 'latent');
   const model = {
     format: EXPORT_FORMAT,
@@ -32,7 +47,7 @@ export async function exportGenerator(dir: string, t: Trainer, info: { preset: s
     // Shorthands for the common single-latent generator.
     latentDim: latent && latent.kind === 'latent' ? latent.shape.reduce((a, b) => a * b, 1) : 0,
     numClasses: t.numClasses,
-    dataShape: t.data.shape,
+    dataShape: t.sampleShape,
     range: t.data.range,
     dataset: info.dataset,
     preset: info.preset,

@@ -8,7 +8,7 @@
  * across variables, and never reads tensor data back to JS (no GPU/wasm sync per step).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { OptimizerConfig } from '../core/config.ts';
+import type { OptimizerConfig } from '../core/config_schema.ts';
 
 export type { OptimizerConfig };
 

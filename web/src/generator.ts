@@ -69,6 +69,8 @@ export class LoadedGenerator {
   private constructor(
     readonly model: ExportedModel,
     readonly net: Network,
+    /** Example inputs shipped with the model for its image inputs: values and [n, ...shape]. */
+    readonly examples: Record<string, { data: Float32Array; shape: number[] }>,
   ) {}
 
   /** Fetches model.json and its weight files from `baseUrl` (which ends with '/'). */
@@ -92,7 +94,11 @@ export class LoadedGenerator {
     // own name because TF.js variable names are global, so weights are matched on the rest of the name.
     const byLayer = new Map(Object.entries(weights).map(([name, t]) => [name.slice(name.indexOf('/') + 1), t]));
     const net = new Network(`gen${++instances}`, model.network, new Rng(0));
+    const examples: Record<string, { data: Float32Array; shape: number[] }> = {};
     try {
+      for (const [name, t] of Object.entries(weights)) {
+        if (name.startsWith('examples/')) examples[name.slice('examples/'.length)] = { data: t.dataSync() as Float32Array, shape: t.shape };
+      }
       for (const v of net.variables()) {
         const key = net.keyOfVariable(v).slice(net.keyOfVariable(v).indexOf('/') + 1);
         const t = byLayer.get(key);
@@ -106,7 +112,28 @@ export class LoadedGenerator {
     } finally {
       for (const t of Object.values(weights)) t.dispose();
     }
-    return new LoadedGenerator(model, net);
+    return new LoadedGenerator(model, net, examples);
+  }
+
+  /**
+   * n samples with every input filled by its kind: latents drawn from `rng` (in input order), the given
+   * labels (else random ones), image inputs from the shipped examples (cycled).
+   */
+  sample(n: number, rng: Rng, labels?: Int32Array): { data: Float32Array; shape: number[] } {
+    const feeds: Record<string, Float32Array | Int32Array> = {};
+    for (const [name, spec] of Object.entries(this.model.inputs)) {
+      if (spec.kind === 'latent') feeds[name] = rng.normalArray(n * spec.shape.reduce((a, b) => a * b, 1));
+      else if (spec.kind === 'label') feeds[name] = labels ?? Int32Array.from({ length: n }, () => rng.int(spec.numClasses));
+      else {
+        const ex = this.examples[name];
+        if (!ex) throw new Error(`input '${name}' is an image and the model ships no example inputs for it`);
+        const per = ex.data.length / ex.shape[0]!;
+        const out = new Float32Array(n * per);
+        for (let i = 0; i < n; i++) out.set(ex.data.subarray((i % ex.shape[0]!) * per, ((i % ex.shape[0]!) + 1) * per), i * per);
+        feeds[name] = out;
+      }
+    }
+    return this.run(n, feeds);
   }
 
   /** Runs the graph on n samples' inputs, keyed by input name (latents and images float32, labels int32). */

@@ -128,10 +128,10 @@ export function renderGenerate(root: HTMLElement, name: string): () => void {
       const cols = isImage ? size : 1;
       const rows = isImage && m.numClasses > 0 && classSel.value === 'rows' ? Math.min(m.numClasses, 16) : size;
       const n = isImage ? rows * cols : SCATTER_POINTS;
-      const latents = new Rng(seedOf(seedInput)).normalArray(n * m.latentDim);
       const labels = m.numClasses > 0 ? Int32Array.from({ length: n }, (_, i) => labelFor(i, cols)) : undefined;
       const t0 = performance.now();
-      const out = gen.generate(latents, labels);
+      // Every input filled by its kind (latents from the seed, labels, shipped example images).
+      const out = gen.sample(n, new Rng(seedOf(seedInput)), labels);
       if (isImage) drawImageGrid(canvas, out.data, out.shape, cols, m.range);
       else drawScatter(canvas, out.data);
       canvas.dataset.drawn = String(Number(canvas.dataset.drawn ?? 0) + 1);
@@ -139,6 +139,7 @@ export function renderGenerate(root: HTMLElement, name: string): () => void {
     };
 
     const drawStrip = () => {
+      if (gen.latentInput === null) return;
       const steps = Number(stepsSel.value);
       const za = new Rng(seedOf(seedA)).normalArray(m.latentDim);
       const zb = new Rng(seedOf(seedB)).normalArray(m.latentDim);
@@ -170,7 +171,7 @@ export function renderGenerate(root: HTMLElement, name: string): () => void {
       m.dataset,
       m.step !== undefined ? `step ${m.step}` : null,
       m.ema ? 'EMA weights' : null,
-      `latent ${m.latentDim}`,
+      m.latentDim > 0 ? `latent ${m.latentDim}` : `inputs ${Object.keys(m.inputs).join(', ')}`,
       m.numClasses > 0 ? `${m.numClasses} classes` : null,
       `output [${m.dataShape}]`,
     ]
@@ -190,16 +191,20 @@ export function renderGenerate(root: HTMLElement, name: string): () => void {
       ),
       stateEl,
       h('div', { class: 'panel' }, canvas),
-      h('h2', {}, 'Latent interpolation'),
-      h(
-        'div',
-        { class: 'panel controls inline' },
-        h('label', { class: 'field' }, h('span', {}, 'From seed'), seedA),
-        h('label', { class: 'field' }, h('span', {}, 'To seed'), seedB),
-        h('label', { class: 'field' }, h('span', {}, 'Steps'), stepsSel),
-        interpBtn,
-      ),
-      h('div', { class: 'panel' }, strip),
+      ...(gen.latentInput === null
+        ? []
+        : [
+            h('h2', {}, 'Latent interpolation'),
+            h(
+              'div',
+              { class: 'panel controls inline' },
+              h('label', { class: 'field' }, h('span', {}, 'From seed'), seedA),
+              h('label', { class: 'field' }, h('span', {}, 'To seed'), seedB),
+              h('label', { class: 'field' }, h('span', {}, 'Steps'), stepsSel),
+              interpBtn,
+            ),
+            h('div', { class: 'panel' }, strip),
+          ]),
     );
     stateEl.dataset.state = 'ready';
     drawGrid();

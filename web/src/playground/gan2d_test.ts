@@ -3,17 +3,11 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers'; // registers the gradient functions in Node (tfjs-core's Node bundle has none)
-import { nearestModes, TOY_MIXTURES } from '../../../src/data/toy.ts';
+import { TOY_MIXTURES } from '../../../src/data/toy.ts';
 import { DEFAULT_CONFIG, Gan2d, LOSSES } from './gan2d.ts';
 import { drawn, toyMixture } from './toy_data.ts';
 
 const ring8 = () => toyMixture('ring8');
-
-/** Mean distance of n generated points to their nearest mode. */
-function meanModeDistance(gan: Gan2d, n = 1000): number {
-  const { distances } = nearestModes(gan.data, gan.sample(n));
-  return distances.reduce((a, b) => a + b, 0) / n;
-}
 
 test("the playground's ring8 and grid25 are the library's mixtures, in a view that shows every mode", () => {
   for (const name of ['ring8', 'grid25'] as const) {
@@ -32,17 +26,6 @@ test("the playground's ring8 and grid25 are the library's mixtures, in a view th
   assert.ok(Math.abs(points.std - 0.03) < 1e-12);
 });
 
-test('a short non-saturating run on the library ring8 pulls the generated points onto the ring', async () => {
-  await tf.setBackend('cpu');
-  const gan = new Gan2d({ ...DEFAULT_CONFIG, hidden: 32, batch: 128 }, ring8());
-  const before = meanModeDistance(gan);
-  for (let i = 0; i < 200; i++) gan.train();
-  const after = meanModeDistance(gan);
-  gan.dispose();
-  // Real data sits at 1.25 std (0.0125) from its mode on average; a generator that does not learn stays put.
-  assert.ok(after < 0.3 * before, `mean distance to the nearest mode ${before.toFixed(3)} -> ${after.toFixed(3)}`);
-});
-
 test('every playground loss trains without leaking tensors and gives finite losses', async () => {
   await tf.setBackend('cpu');
   for (const loss of LOSSES) {
@@ -53,8 +36,9 @@ test('every playground loss trains without leaking tensors and gives finite loss
     assert.equal(tf.memory().numTensors, before, `${loss} leaks tensors`);
     const { d, g } = gan.losses();
     assert.ok(Number.isFinite(d) && Number.isFinite(g), `${loss}: d ${d}, g ${g}`);
-    const cov = gan.coverage(500);
-    assert.equal(cov.num_modes, 8);
+    // Coverage is counted on the GAN's data: switching it (as drawing points does) changes the modes counted.
+    gan.data = drawn([[0, 0], [1, 1], [2, 2]], 3);
+    assert.equal(gan.coverage(500).per_mode.length, 3);
     assert.equal(gan.discriminatorGrid(10, 3).length, 100);
     assert.equal(gan.step, 6);
     const count = tf.memory().numTensors;
@@ -80,10 +64,15 @@ test('the non-saturating, hinge and least-squares GANs move their samples onto a
       return Math.hypot(mx - target[0]!, my - target[1]!);
     };
     const before = offset();
-    for (let i = 0; i < 150; i++) gan.train();
-    const after = offset();
+    for (let i = 0; i < 200; i++) gan.train();
+    // Averaged over the last 100 steps: with one mode the samples orbit it (hinge most), so one snapshot is noisy.
+    let after = 0;
+    for (let i = 1; i <= 100; i++) {
+      gan.train();
+      if (i % 20 === 0) after += offset() / 5;
+    }
     gan.dispose();
-    // Measured: 2.40 -> 0.03 (non-saturating), 0.14 (hinge), 0.02 (least squares).
-    assert.ok(after < 0.15 * before, `${loss}: offset ${before.toFixed(3)} -> ${after.toFixed(3)}`);
+    // Measured (seeds 1 and 2): 2.40 -> 0.04, 0.06 (non-saturating), 0.10, 0.08 (hinge), 0.04, 0.12 (least squares).
+    assert.ok(after < 0.1 * before, `${loss}: offset ${before.toFixed(3)} -> ${after.toFixed(3)}`);
   }
 });
