@@ -3,7 +3,8 @@
  * step of the PyTorch peer (images/s, ms/step, peak RSS), the toy-grid MLP step (steps/s) and generation
  * throughput (images/s over 1,000 samples); plus the PyTorch peer itself at 1 and 2 threads when Debian's
  * system Python can import torch, and Gantry's ratio to PyTorch's best. Each measurement runs in its own
- * process so engines and thread pools do not interfere.
+ * process so engines and thread pools do not interfere. `layers` holds bench/layers_bench.ts's output
+ * (forward + backward ms of single layers per engine).
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -20,10 +21,11 @@ import { Trainer, disposeLosses } from '../src/train/trainer.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const DCGAN_STEP = fileURLToPath(new URL('./dcgan_step.ts', import.meta.url));
+const LAYERS_BENCH = fileURLToPath(new URL('./layers_bench.ts', import.meta.url));
 const PEER = fileURLToPath(new URL('../../shared/peer/dcgan_torch.py', import.meta.url));
 const round = (x: number) => Math.round(x * 10) / 10;
 
-function child(command: string, args: string[]): Record<string, unknown> {
+export function child(command: string, args: string[]): Record<string, unknown> {
   const r = spawnSync(command, args, { encoding: 'utf8' });
   const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   if (r.status !== 0 || !line) return { error: (r.stderr || `exit ${r.status}`).trim().split('\n').pop() };
@@ -76,6 +78,8 @@ export async function runBench(opts: { quick?: boolean } = {}): Promise<Record<s
     engines.push({ engine, threads, dcgan_mnist_step: dcgan, ...other, engine_active: other.engine });
   }
   const result: Record<string, unknown> = { machine: { cpus: cores, model: os.cpus()[0]?.model }, batch: 64, engines };
+  // Forward + backward of single layers at [64, 32, 32, 64] per engine (bench/layers_bench.ts).
+  result.layers = child(process.execPath, ['--import', 'tsx', LAYERS_BENCH, '--reps', opts.quick ? '3' : '5']);
   if (torchAvailable()) {
     const peer = [1, 2].map((t): Record<string, unknown> => ({ threads: t, ...child('/usr/bin/python3', [PEER, '--threads', String(t), '--steps', String(steps)]) }));
     result.pytorch_peer = peer;

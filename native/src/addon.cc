@@ -97,6 +97,23 @@ struct Args {
     if (ok && (v != double(int(v)))) fail("argument " + std::to_string(i) + " must be an integer, got " + std::to_string(v));
     return int(v);
   }
+  // A JavaScript array of at most `max` integers into out; returns its length (-1 after a failure).
+  int intArray(size_t i, int64_t* out, int max) {
+    bool isArray = false;
+    uint32_t len = 0;
+    if (ok && (napi_is_array(env, argv[i], &isArray) != napi_ok || !isArray ||
+               napi_get_array_length(env, argv[i], &len) != napi_ok || len > uint32_t(max)))
+      fail("argument " + std::to_string(i) + " must be an array of at most " + std::to_string(max) + " integers");
+    for (uint32_t k = 0; ok && k < len; ++k) {
+      napi_value item;
+      double v = 0;
+      if (napi_get_element(env, argv[i], k, &item) != napi_ok || napi_get_value_double(env, item, &v) != napi_ok ||
+          v != double(int64_t(v)))
+        fail("argument " + std::to_string(i) + " must be an array of integers");
+      out[k] = int64_t(v);
+    }
+    return ok ? int(len) : -1;
+  }
   bool boolean(size_t i) {
     bool v = false;
     if (ok && napi_get_value_bool(env, argv[i], &v) != napi_ok) fail("argument " + std::to_string(i) + " must be a boolean");
@@ -419,6 +436,113 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// reduceStrided(heap, xOff, outOff, outer, rows1, mid, rows2, inner, scale)
+napi_value ReduceStrided(napi_env env, napi_callback_info info) {
+  Args args(env, info, "reduceStrided", 9);
+  Heap heap;
+  if (!args.ok || !heap.open(args)) return nullptr;
+  const double outer = args.number(3), rows1 = args.number(4);
+  const int mid = args.integer(5), rows2 = args.integer(6), inner = args.integer(7);
+  const float scale = float(args.number(8));
+  if (args.ok && (outer < 1 || outer != double(int64_t(outer)) || rows1 < 1 || rows1 != double(int64_t(rows1)) ||
+                  mid < 1 || rows2 < 1 || inner < 1))
+    args.fail("invalid outer, rows1, mid, rows2 or inner");
+  const float* x = heap.at(args, args.number(1), outer * rows1 * mid * rows2 * inner, "x");
+  float* out = heap.at(args, args.number(2), outer * mid * inner, "out");
+  if (!args.ok) return nullptr;
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  gKernels->reduceStrided(*gPool, x, out, int64_t(outer), int64_t(rows1), mid, rows2, inner, scale);
+  return undefinedValue(env);
+}
+
+// binaryBlock(heap, op, fullOff, blockOff, blockFirst, outOff, n, span, cols)
+napi_value BinaryBlock(napi_env env, napi_callback_info info) {
+  Args args(env, info, "binaryBlock", 9);
+  Heap heap;
+  if (!args.ok || !heap.open(args)) return nullptr;
+  const int op = args.integer(1);
+  const bool blockFirst = args.boolean(4);
+  const double n = args.number(6), span = args.number(7);
+  const int cols = args.integer(8);
+  if (args.ok && (op < kAdd || op > kDiv || n < 1 || n != double(int64_t(n)) || cols < 1 || span < cols ||
+                  span != double(int64_t(span)) || int64_t(span) % cols != 0 || int64_t(n) % int64_t(span) != 0))
+    args.fail("invalid op, n, span or cols");
+  const float* full = heap.at(args, args.number(2), n, "full");
+  const float* block = heap.at(args, args.number(3), args.ok ? n / span * cols : 0, "block");
+  float* out = heap.at(args, args.number(5), n, "out");
+  if (!args.ok) return nullptr;
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  gKernels->binaryBlock(*gPool, op, full, block, blockFirst, out, int64_t(n), int64_t(span), cols);
+  return undefinedValue(env);
+}
+
+enum class MoveKind { Tile, Transpose };
+
+// Shape (argument 3) and reps or perm (argument 4) of a Tile or Transpose; returns the rank, -1 on failure.
+int readMove(Args& args, MoveKind kind, int64_t* shape, int64_t* second, double& inSize, double& outSize) {
+  const int rank = args.intArray(3, shape, kMaxMoveRank);
+  const int rank2 = args.intArray(4, second, kMaxMoveRank);
+  if (!args.ok) return -1;
+  if (rank2 != rank) {
+    args.fail(std::string(kind == MoveKind::Tile ? "reps" : "perm") + " must have one entry per axis");
+    return -1;
+  }
+  bool seen[kMaxMoveRank] = {};
+  inSize = outSize = 1;
+  for (int k = 0; k < rank; ++k) {
+    if (shape[k] < 1) args.fail("axes must have at least one element");
+    if (kind == MoveKind::Tile) {
+      if (second[k] < 1) args.fail("reps must be at least 1");
+      outSize *= double(shape[k]) * double(second[k]);
+    } else {
+      if (second[k] < 0 || second[k] >= rank || seen[second[k]]) {
+        args.fail("perm must be a permutation of the axes");
+        return -1;
+      }
+      seen[second[k]] = true;
+      outSize *= double(shape[k]);
+    }
+    inSize *= double(shape[k]);
+  }
+  return args.ok ? rank : -1;
+}
+
+napi_value MoveCommon(napi_env env, napi_callback_info info, MoveKind kind, const char* name) {
+  Args args(env, info, name, 5);
+  Heap heap;
+  if (!args.ok || !heap.open(args)) return nullptr;
+  int64_t shape[kMaxMoveRank], second[kMaxMoveRank];
+  double inSize = 0, outSize = 0;
+  const int rank = readMove(args, kind, shape, second, inSize, outSize);
+  if (rank < 0) return nullptr;
+  const float* x = heap.at(args, args.number(1), inSize, "x");
+  float* out = heap.at(args, args.number(2), outSize, "out");
+  if (!args.ok) return nullptr;
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  const uint32_t* from = reinterpret_cast<const uint32_t*>(x);
+  uint32_t* to = reinterpret_cast<uint32_t*>(out);
+  if (kind == MoveKind::Tile) {
+    gKernels->tile(*gPool, from, to, rank, shape, second);
+  } else {
+    int perm[kMaxMoveRank];
+    for (int k = 0; k < rank; ++k) perm[k] = int(second[k]);
+    gKernels->transpose(*gPool, from, to, rank, shape, perm);
+  }
+  return undefinedValue(env);
+}
+
+// tile(heap, xOff, outOff, shape: number[], reps: number[]) on 4-byte elements
+napi_value Tile(napi_env env, napi_callback_info info) {
+  return MoveCommon(env, info, MoveKind::Tile, "tile");
+}
+// transpose(heap, xOff, outOff, shape: number[], perm: number[]) on 4-byte elements
+napi_value Transpose(napi_env env, napi_callback_info info) {
+  return MoveCommon(env, info, MoveKind::Transpose, "transpose");
+}
+
 void cleanup(void*) {
   std::lock_guard<std::mutex> lock(gConfigMutex);
   if (--gEnvCount == 0 && gPool) {
@@ -449,6 +573,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"reduceStrided", nullptr, ReduceStrided, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"binaryBlock", nullptr, BinaryBlock, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"tile", nullptr, Tile, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, kMethod, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

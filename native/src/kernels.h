@@ -74,7 +74,23 @@ struct KernelTable {
   void (*batchNormBackward)(const float* dy, const float* x, const float* mean, const float* variance,
                             const float* gamma, int64_t rows, int cols, float eps, float* sumDy,
                             float* sumDyXmu, float* dx);
+  // out [outer, mid, inner] = scale * sum over rows1 and rows2 of x [outer, rows1, mid, rows2, inner]
+  // (per-sample spatial sums with mid = rows2 = 1; gradients of broadcasts over two unit axes).
+  void (*reduceStrided)(ThreadPool& pool, const float* x, float* out, int64_t outer, int64_t rows1, int mid,
+                        int rows2, int inner, float scale);
+  // out = full op block (block op full if blockFirst) over n elements, the block operand being
+  // [P, 1, Q] against the output [P, R, Q]: element i reads block[(i / span) * cols + i % cols] with
+  // span = R * Q and cols = Q (e.g. [B, H, W, C] with [B, 1, 1, C] or [B, 1, 1, 1]).
+  void (*binaryBlock)(ThreadPool& pool, int op, const float* full, const float* block, bool blockFirst,
+                      float* out, int64_t n, int64_t span, int cols);
+  // Tile and Transpose of 4-byte elements (bit copies), rank <= kMaxMoveRank, no zero-sized axes.
+  void (*tile)(ThreadPool& pool, const uint32_t* x, uint32_t* out, int rank, const int64_t* shape,
+               const int64_t* reps);
+  void (*transpose)(ThreadPool& pool, const uint32_t* x, uint32_t* out, int rank, const int64_t* shape,
+                    const int* perm);
 };
+
+constexpr int kMaxMoveRank = 8;
 
 enum UnaryOp { kSquare = 0, kSqrt = 1, kNeg = 2, kReluOp = 3, kStep = 4, kFill = 5, kRsqrt = 6 };
 

@@ -4,10 +4,13 @@
  * The addon in `native/` is built by node-gyp at `npm install`. Its kernels read and write tensors in
  * place inside the wasm heap (an ArrayBuffer addressed by each tensor's `memoryOffset`), so replacing
  * a wasm kernel costs no copies. Native: matMul, conv2d and both conv2d gradients (the input gradient
- * is also the forward pass of conv2dTranspose), their fused bias/activation forms, leading-axis
- * Sum/Mean, and the float32 elementwise ops a training step is made of (Add, Sub, Multiply,
- * RealDiv with equal shapes, scalars or per-channel rows; Square, Sqrt, Rsqrt, Neg, Relu, Step,
- * ZerosLike, OnesLike). Other ops and cases stay on wasm. Results are deterministic and do not
+ * is also the forward pass of conv2dTranspose), their fused bias/activation forms, Sum/Mean over
+ * leading axes and over axes that merge into at most two reduced runs (per-sample spatial statistics
+ * [B, H, W, C] → [B, C] for instance norm and AdaIN; gradients of broadcasts such as nearest
+ * upsampling), the float32 elementwise ops a training step is made of (Add, Sub, Multiply, RealDiv
+ * with equal shapes, scalars, per-channel rows or per-sample blocks such as [B, 1, 1, C]; Square,
+ * Sqrt, Rsqrt, Neg, Relu, Step, ZerosLike, OnesLike), and Tile / Transpose of 4-byte tensors up to
+ * rank 8. Other ops and cases stay on wasm. Results are deterministic and do not
  * depend on the thread count (they may differ in the last bits between instruction sets). When the
  * addon is missing (no compiler at install time) this says so once on stderr and leaves wasm as is.
  */
@@ -69,6 +72,15 @@ export interface NativeAddon {
   /** dx -1: only the column sums. */
   batchNormBackward(heap: ArrayBuffer, dy: number, x: number, mean: number, variance: number, gamma: number,
     rows: number, cols: number, eps: number, sumDy: number, sumDyXmu: number, dx: number): void;
+  /** out [outer, mid, inner] = scale * Σ over rows1, rows2 of x [outer, rows1, mid, rows2, inner]. */
+  reduceStrided(heap: ArrayBuffer, x: number, out: number, outer: number, rows1: number, mid: number, rows2: number,
+    inner: number, scale: number): void;
+  /** out = full op block (block op full if blockFirst); block [P, 1, Q] against out [P, R, Q], span R·Q, cols Q. */
+  binaryBlock(heap: ArrayBuffer, op: number, full: number, block: number, blockFirst: boolean, out: number, n: number,
+    span: number, cols: number): void;
+  /** Tile and Transpose of 4-byte elements, rank ≤ 8. */
+  tile(heap: ArrayBuffer, x: number, out: number, shape: number[], reps: number[]): void;
+  transpose(heap: ArrayBuffer, x: number, out: number, shape: number[], perm: number[]): void;
 }
 
 export interface NativeLoadResult {
@@ -297,14 +309,38 @@ function conv2dBackpropFilter(args: KernelArgs): Info {
   return out;
 }
 
-/** Sum / Mean over leading axes ([R, C] → [C]: batch statistics, bias gradients); others fall back. */
-function leadingReduction(kernelName: 'Sum' | 'Mean') {
+/**
+ * x as [outer, rows1, mid, rows2, inner] summed over rows1 and rows2, after dropping unit axes and merging
+ * neighbours that are both reduced or both kept; null when the reduced axes form more than two runs.
+ */
+function stridedReduction(shape: number[], axes: number[]): [number, number, number, number, number] | null {
+  const runs: Array<{ reduced: boolean; size: number }> = [{ reduced: false, size: 1 }];
+  shape.forEach((d, i) => {
+    if (d === 1) return;
+    const reduced = axes.includes(i);
+    const last = runs[runs.length - 1]!;
+    if (last.reduced === reduced) last.size *= d;
+    else runs.push({ reduced, size: d });
+  });
+  if (runs.length > 5) return null;
+  const [k0, r1, k1, r2, k2] = runs.map((r) => r.size);
+  // One reduced run: [outer, rows, inner] (the rows of inner elements are contiguous).
+  return r2 === undefined ? [k0!, r1 ?? 1, 1, 1, k1 ?? 1] : [k0!, r1!, k1!, r2, k2 ?? 1];
+}
+
+/**
+ * Sum / Mean over leading axes ([R, C] → [C]: batch statistics, bias gradients), or over up to two runs
+ * of axes ([B, H, W, C] over H, W: instance-norm statistics; [B·H, f, W, f, C] over the f axes: the
+ * gradient of nearest upsampling); others fall back.
+ */
+function reduction(kernelName: 'Sum' | 'Mean') {
   return (args: KernelArgs): Info => {
     const { inputs, attrs, backend } = args;
     const x = inputs.x!;
     const axes = util.parseAxisParam(attrs.axis as number | number[], x.shape).slice().sort((p, q) => p - q);
     const leading = axes.length > 0 && axes.every((axis, i) => axis === i);
     const rows = util.sizeFromShape(x.shape.slice(0, axes.length));
+    if (x.dtype === 'float32' && !leading && util.sizeFromShape(x.shape) > 0) return stridedReductionKernel(kernelName, args, axes);
     if (x.dtype !== 'float32' || !leading || rows === 0) return fallback(kernelName, args);
     const kept = x.shape.slice(axes.length);
     const cols = util.sizeFromShape(kept);
@@ -315,6 +351,19 @@ function leadingReduction(kernelName: 'Sum' | 'Mean') {
     }
     return out;
   };
+}
+
+function stridedReductionKernel(kernelName: 'Sum' | 'Mean', args: KernelArgs, axes: number[]): Info {
+  const { attrs, backend } = args;
+  const x = args.inputs.x!;
+  const layout = stridedReduction(x.shape, axes);
+  if (!layout) return fallback(kernelName, args);
+  const [outer, rows1, mid, rows2, inner] = layout;
+  const shape = x.shape.flatMap((d, i) => (axes.includes(i) ? (attrs.keepDims ? [1] : []) : [d]));
+  const out = backend.makeOutput(shape, 'float32');
+  lib().reduceStrided(heapOf(backend), offsetOf(backend, x), offsetOf(backend, out), outer, rows1, mid, rows2, inner,
+    kernelName === 'Mean' ? 1 / (rows1 * rows2) : 1);
+  return out;
 }
 
 const FULL = 0, SCALAR = 1, ROW = 2;
@@ -332,7 +381,29 @@ function operandMode(shape: number[], outShape: number[]): { mode: number; cols:
   return util.arraysEqual(trailing, outTrailing) ? { mode: ROW, cols: size } : null;
 }
 
-/** Add / Sub / Multiply / RealDiv for equal shapes, a scalar, or a trailing row (e.g. per-channel). */
+/**
+ * An operand that is [P, 1, Q] against the output [P, R, Q] once unit axes of the output are dropped and
+ * neighbours merged (e.g. [B, 1, 1, C] or [B, 1, 1, 1] against [B, H, W, C]), as span = R·Q and cols = Q.
+ */
+function blockLayout(shape: number[], outShape: number[]): { span: number; cols: number } | null {
+  const padded = [...new Array<number>(outShape.length - shape.length).fill(1), ...shape];
+  const runs: Array<{ broadcast: boolean; size: number }> = [];
+  outShape.forEach((d, i) => {
+    if (d === 1) return;
+    const broadcast = padded[i] !== d;
+    const last = runs[runs.length - 1];
+    if (last && last.broadcast === broadcast) last.size *= d;
+    else runs.push({ broadcast, size: d });
+  });
+  if (runs.length < 2 || runs.length > 3 || runs[0]!.broadcast) return null;
+  const cols = runs[2]?.size ?? 1;
+  return { span: runs[1]!.size * cols, cols };
+}
+
+/**
+ * Add / Sub / Multiply / RealDiv for equal shapes, a scalar, a trailing row (e.g. per-channel), or a
+ * per-sample block (e.g. [B, 1, 1, C]: instance-norm statistics, AdaIN and modulation scales).
+ */
 function binaryOp(kernelName: string, op: number) {
   return (args: KernelArgs): Info => {
     const { inputs, backend } = args;
@@ -340,13 +411,49 @@ function binaryOp(kernelName: string, op: number) {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(kernelName, args);
     const outShape = broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const n = util.sizeFromShape(outShape);
+    if (n === 0) return fallback(kernelName, args);
     const ma = operandMode(a.shape, outShape), mb = operandMode(b.shape, outShape);
-    if (!ma || !mb || (ma.mode !== FULL && mb.mode !== FULL) || n === 0) return fallback(kernelName, args);
+    if (ma && mb && (ma.mode === FULL || mb.mode === FULL)) {
+      const out = backend.makeOutput(outShape, 'float32');
+      lib().binary(heapOf(backend), op, offsetOf(backend, a), ma.mode, offsetOf(backend, b), mb.mode,
+        offsetOf(backend, out), n, Math.max(ma.cols, mb.cols));
+      return out;
+    }
+    const blockFirst = ma?.mode !== FULL;
+    const [full, block] = blockFirst ? [b, a] : [a, b];
+    const layout = util.sizeFromShape(full.shape) === n ? blockLayout(block.shape, outShape) : null;
+    if (!layout) return fallback(kernelName, args);
     const out = backend.makeOutput(outShape, 'float32');
-    lib().binary(heapOf(backend), op, offsetOf(backend, a), ma.mode, offsetOf(backend, b), mb.mode,
-      offsetOf(backend, out), n, Math.max(ma.cols, mb.cols));
+    lib().binaryBlock(heapOf(backend), op, offsetOf(backend, full), offsetOf(backend, block), blockFirst,
+      offsetOf(backend, out), n, layout.span, layout.cols);
     return out;
   };
+}
+
+/** Tile (also tf.broadcastTo) and Transpose of float32 / int32 tensors as native bit copies, rank 1–8. */
+function movesNatively(x: Info): boolean {
+  return (x.dtype === 'float32' || x.dtype === 'int32') && x.shape.length >= 1 && x.shape.length <= 8 &&
+    util.sizeFromShape(x.shape) > 0;
+}
+
+function tileKernel(args: KernelArgs): Info {
+  const { inputs, attrs, backend } = args;
+  const x = inputs.x!;
+  const reps = attrs.reps as number[];
+  if (!movesNatively(x) || reps.length !== x.shape.length || reps.some((r) => r < 1)) return fallback('Tile', args);
+  const out = backend.makeOutput(x.shape.map((d, i) => d * reps[i]!), x.dtype);
+  lib().tile(heapOf(backend), offsetOf(backend, x), offsetOf(backend, out), x.shape, reps);
+  return out;
+}
+
+function transposeKernel(args: KernelArgs): Info {
+  const { inputs, attrs, backend } = args;
+  const x = inputs.x!;
+  const perm = attrs.perm as number[];
+  if (!movesNatively(x) || perm.length !== x.shape.length) return fallback('Transpose', args);
+  const out = backend.makeOutput(perm.map((p) => x.shape[p]!), x.dtype);
+  lib().transpose(heapOf(backend), offsetOf(backend, x), offsetOf(backend, out), x.shape, perm);
+  return out;
 }
 
 /** Elementwise float32 unary kernels; `alpha` reads the kernel's attribute (Step) or is a constant. */
@@ -405,8 +512,8 @@ const NATIVE_KERNELS: Record<string, (args: KernelArgs) => Info> = {
   FusedConv2D: fusedConv2d,
   Conv2DBackpropInput: conv2dBackpropInput,
   Conv2DBackpropFilter: conv2dBackpropFilter,
-  Sum: leadingReduction('Sum'),
-  Mean: leadingReduction('Mean'),
+  Sum: reduction('Sum'),
+  Mean: reduction('Mean'),
   Add: binaryOp('Add', 0),
   Sub: binaryOp('Sub', 1),
   Multiply: binaryOp('Multiply', 2),
@@ -419,6 +526,8 @@ const NATIVE_KERNELS: Record<string, (args: KernelArgs) => Info> = {
   ZerosLike: unaryOp('ZerosLike', 5, () => 0),
   OnesLike: unaryOp('OnesLike', 5, () => 1),
   Rsqrt: unaryOp('Rsqrt', 6),
+  Tile: tileKernel,
+  Transpose: transposeKernel,
 };
 
 let nativeRegistered = false;

@@ -1,11 +1,10 @@
 /** `gantry eval`: one JSON object of metrics whose keys carry their protocol. */
-import { Rng } from '../core/rng.ts';
 import { isToyName } from '../data/toy.ts';
 import { readSamples } from '../metrics/samples_io.ts';
-import { evaluateToy } from '../metrics/run_eval.ts';
 import { openRun } from '../train/run.ts';
 
-const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'stacked', 'acc'];
+// Kept here (not imported from evaluate.ts) so that argument errors come before TensorFlow.js loads.
+const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'conf', 'stacked', 'acc'];
 
 export async function evalCommand(run: string | undefined, o: Record<string, unknown>): Promise<Record<string, unknown>> {
   let metrics = String(o.metrics ?? 'auto').split(',').map((m) => m.trim()).filter(Boolean);
@@ -15,8 +14,9 @@ export async function evalCommand(run: string | undefined, o: Record<string, unk
   if (ref !== 'test' && ref !== 'train') throw new Error(`--ref must be 'test' or 'train', got '${ref}'`);
   const seed = Number(o.seed ?? 0);
   const dataDir = o.dataDir === undefined ? undefined : String(o.dataDir);
-  const { evaluate, realVsReal } = await import('../metrics/evaluate.ts');
-  if (metrics.includes('auto') && (o.realVsReal || o.samples)) metrics = ['fid', 'kid', 'is', 'pr', 'dc'];
+  const { evaluate, realVsReal, DEFAULT_IMAGE_METRICS } = await import('../metrics/evaluate.ts');
+  const { evaluateImages, evaluateToy } = await import('../metrics/run_eval.ts');
+  if (metrics.includes('auto') && (o.realVsReal || o.samples)) metrics = [...DEFAULT_IMAGE_METRICS];
   if (o.realVsReal) {
     if (!o.dataset) throw new Error('--real-vs-real needs --dataset');
     return realVsReal(o.dataset as never, Number(o.n ?? 10000), { metrics: metrics.filter((m) => m !== 'modes'), seed, dataDir });
@@ -34,7 +34,7 @@ export async function evalCommand(run: string | undefined, o: Record<string, unk
     // 'auto': mode counting where modes are known, the image metrics elsewhere.
     const conditional = trainer.numClasses > 0;
     if (metrics.includes('auto')) {
-      metrics = toy ? ['modes'] : cfg.data.name === 'stacked-mnist' ? ['stacked'] : ['fid', 'kid', 'is', 'pr', 'dc'];
+      metrics = toy ? ['modes'] : cfg.data.name === 'stacked-mnist' ? ['stacked'] : [...DEFAULT_IMAGE_METRICS];
       // Conditional runs also report how often the feature net agrees with the asked class.
       if (conditional) metrics.push('acc');
     }
@@ -44,11 +44,7 @@ export async function evalCommand(run: string | undefined, o: Record<string, unk
       const n = Number(o.n ?? 2500);
       return { run, step, dataset: cfg.data.name, ...(await evaluateToy(trainer, cfg, n, seed + 104729)) };
     }
-    const n = Number(o.n ?? 10000);
-    // Conditional samples are asked for every class in turn, so the class balance matches the data's.
-    const labels = conditional ? Int32Array.from({ length: n }, (_, i) => i % trainer.numClasses) : undefined;
-    const samples = await trainer.generate(n, new Rng(seed + 1), { labels });
-    const result = await evaluate({ metrics, samples, count: n, shape: trainer.sampleShape, dataset: cfg.data.name as never, ref: ref as 'test' | 'train', n, seed, labels, dataDir: 'dir' in cfg.data ? cfg.data.dir : undefined });
+    const result = await evaluateImages(trainer, cfg, { metrics, n: Number(o.n ?? 10000), seed, sampleSeed: seed + 1, ref: ref as 'test' | 'train' });
     return { run, step, ...result };
   } finally {
     trainer.dispose();

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { optimizerSchema } from '../core/config.ts';
 import { Rng } from '../core/rng.ts';
 import type { Network, SequentialSpec } from '../models/network.ts';
-import { registerFamily, type FamilyBuildContext, type FamilyDefinition, type FamilyInstance, type Phase, type StepContext } from './family.ts';
+import { defineFamily, type FamilyBuildContext, type FamilyInstance, type Phase, type StepContext } from './family.ts';
 
 export const classifierModelSchema = z
   .object({
@@ -85,11 +85,4 @@ function buildClassifier(model: ClassifierModelConfig, ctx: FamilyBuildContext<{
   };
 }
 
-export const classifierFamily: FamilyDefinition<typeof classifierModelSchema> = {
-  name: 'classifier',
-  description: 'a trunk and a linear head trained with cross-entropy (feature networks, application classifiers)',
-  modelSchema: classifierModelSchema,
-  build: (ctx) => buildClassifier(ctx.config.model, ctx as unknown as FamilyBuildContext<{ seed: number }>),
-};
-
-registerFamily(classifierFamily);
+export const classifierFamily = defineFamily('classifier', 'a trunk and a linear head trained with cross-entropy (feature networks, application classifiers)', classifierModelSchema, buildClassifier);

@@ -35,7 +35,7 @@ test('invalid values name the field', () => {
   const good = fs.readFileSync(path.join(PRESETS_DIR, 'toy-ring.yaml'), 'utf8');
   fs.writeFileSync(path.join(dir, 'a.yaml'), good.replace('batchSize: 256', 'batchSize: -3'));
   assert.throws(() => loadConfig(path.join(dir, 'a.yaml')), /train\.batchSize/);
-  fs.writeFileSync(path.join(dir, 'b.yaml'), good.replace(/^  loss: .*$/m, '  loss: magic'));
+  fs.writeFileSync(path.join(dir, 'b.yaml'), good.replace(/^ {2}loss: .*$/m, '  loss: magic'));
   assert.throws(() => loadConfig(path.join(dir, 'b.yaml')), /model\.loss: /);
   fs.writeFileSync(path.join(dir, 'c.yaml'), good + 'bogus: 1\n');
   assert.throws(() => loadConfig(path.join(dir, 'c.yaml')), /bogus/);

@@ -12,7 +12,7 @@ import type { Rng } from '../core/rng.ts';
 import { getLoss, LOSS_NAMES } from '../losses/adversarial.ts';
 import { cycleLoss, identityLoss } from '../losses/terms.ts';
 import { translationArchSchema, translationSpecs } from '../models/translation_nets.ts';
-import { registerFamily, type FamilyBuildContext, type FamilyDefinition, type FamilyInstance, type Phase, type StepContext } from './family.ts';
+import { defineFamily, type FamilyBuildContext, type FamilyInstance, type Phase, type StepContext } from './family.ts';
 import { ImagePool } from './image_pool.ts';
 
 export const cycleganModelSchema = z
@@ -155,11 +155,4 @@ function buildCyclegan(model: CycleganModelConfig, ctx: FamilyBuildContext<unkno
   };
 }
 
-export const cycleganFamily: FamilyDefinition<typeof cycleganModelSchema> = {
-  name: 'cyclegan',
-  description: 'unpaired translation: two generators, two discriminators, cycle and identity losses, history pools',
-  modelSchema: cycleganModelSchema,
-  build: (ctx) => buildCyclegan(ctx.config.model, ctx),
-};
-
-registerFamily(cycleganFamily);
+export const cycleganFamily = defineFamily('cyclegan', 'unpaired translation: two generators, two discriminators, cycle and identity losses, history pools', cycleganModelSchema, buildCyclegan);

@@ -5,7 +5,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/backend.ts';
+import { trainUntilFirstCheckpointThenKill } from '../core/process_testing.ts';
 import { openDataSource } from '../data/registry.ts';
 import { loadConfig } from './config.ts';
 import { Trainer, disposeLosses } from '../train/trainer.ts';
@@ -91,22 +92,7 @@ test(`resume is bit-exact for all four networks, both optimizers and the pools: 
   assert.equal(checkpoint(split).digest, want.digest, 'stopped + resumed state differs from the straight run');
 
   const killed = path.join(work, 'killed');
-  const child = spawn(process.execPath, [bin, 'train', cfgFile, '--out', killed, '--backend', 'wasm'], { cwd: work, stdio: 'ignore' });
-  const state = path.join(killed, 'checkpoints', 'latest', 'state.json');
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (fs.existsSync(state)) {
-        clearInterval(timer);
-        child.kill('SIGKILL');
-        resolve();
-      }
-    }, 2);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      if (code !== null) reject(new Error('training finished before it could be killed'));
-    });
-  });
-  await new Promise((res) => child.once('exit', res));
+  await trainUntilFirstCheckpointThenKill(bin, [cfgFile, '--out', killed, '--backend', 'wasm'], killed, work);
   assert.ok(checkpoint(killed).step < STEPS, 'the run was killed before its end');
   const r2 = gantry(['train', cfgFile, '--out', killed, '--resume', '--backend', 'wasm']);
   assert.equal(r2.code, 0, r2.stderr);

@@ -7,7 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
-import type { OptimizerConfig } from '../core/config.ts';
+import type { OptimizerConfig } from '../core/config_schema.ts';
 import type { Rng } from '../core/rng.ts';
 import type { Batch, DataSource } from '../data/dataset.ts';
 import type { Network, NetworkSpec } from '../models/network.ts';
@@ -148,6 +148,18 @@ const FAMILIES = new Map<string, FamilyDefinition>();
 export function registerFamily<S extends z.ZodType>(def: FamilyDefinition<S>): void {
   if (FAMILIES.has(def.name)) throw new Error(`family '${def.name}' is already registered`);
   FAMILIES.set(def.name, def as unknown as FamilyDefinition);
+}
+
+/** Defines and registers a family whose build reads its validated `model` section and the build context. */
+export function defineFamily<S extends z.ZodType>(
+  name: string,
+  description: string,
+  modelSchema: S,
+  build: (model: z.infer<S>, ctx: FamilyBuildContext<{ seed: number } & Record<string, unknown>>) => FamilyInstance,
+): FamilyDefinition<S> {
+  const def: FamilyDefinition<S> = { name, description, modelSchema, build: (ctx) => build(ctx.config.model, ctx as never) };
+  registerFamily(def);
+  return def;
 }
 
 export function getFamily(name: string): FamilyDefinition {

@@ -12,7 +12,7 @@ import { auxiliaryClassifierLoss, getLoss, LOSS_NAMES } from '../losses/adversar
 import { clipWeights, gradientPenalty, r1Penalty } from '../losses/regularizers.ts';
 import type { Network } from '../models/network.ts';
 import { archSchema, buildGanSpecs, conditioningSchema } from '../models/zoo.ts';
-import { registerFamily, type FamilyBuildContext, type FamilyDefinition, type FamilyInstance, type LossTerms, type Phase, type Scalars, type StepContext } from './family.ts';
+import { defineFamily, type FamilyBuildContext, type FamilyInstance, type LossTerms, type Phase, type Scalars, type StepContext } from './family.ts';
 
 export const ganModelSchema = z
   .object({
@@ -199,11 +199,4 @@ function buildGan(model: GanModelConfig, ctx: FamilyBuildContext<unknown>): Fami
   };
 }
 
-export const ganFamily: FamilyDefinition<typeof ganModelSchema> = {
-  name: 'gan',
-  description: 'one generator and one discriminator: vanilla, DCGAN, cGAN, ACGAN, WGAN(-GP), LSGAN, SNGAN',
-  modelSchema: ganModelSchema,
-  build: (ctx) => buildGan(ctx.config.model, ctx),
-};
-
-registerFamily(ganFamily);
+export const ganFamily = defineFamily('gan', 'one generator and one discriminator: vanilla, DCGAN, cGAN, ACGAN, WGAN(-GP), LSGAN, SNGAN', ganModelSchema, buildGan);

@@ -20,7 +20,6 @@ test('a pool passes images through until full, then returns pooled ones for abou
   assert.equal(pool.count, 4);
   assert.deepEqual(values(pool.images), [0, 1, 2, 3]);
   let swapped = 0;
-  let seen = 4;
   for (let round = 0; round < 50; round++) {
     const batch = ids(100 + round * 2, 2);
     const out = values(pool.query(batch, rng));
@@ -28,7 +27,6 @@ test('a pool passes images through until full, then returns pooled ones for abou
     out.forEach((v, i) => {
       if (v !== fresh[i]) swapped++;
     });
-    seen += 2;
     // The pool always holds 4 distinct images drawn from everything seen so far.
     const held = values(pool.images);
     assert.equal(new Set(held).size, 4);

@@ -18,7 +18,7 @@ import type { Rng } from '../core/rng.ts';
 import { bernoulliNll, gaussianKl, gaussianNll } from '../losses/terms.ts';
 import { buildVaeSpecs, vaeArchSchema } from '../models/vae_nets.ts';
 import type { Trainer } from '../train/trainer.ts';
-import { registerFamily, type FamilyBuildContext, type FamilyDefinition, type FamilyInstance, type Phase } from './family.ts';
+import { defineFamily, type FamilyBuildContext, type FamilyInstance, type Phase } from './family.ts';
 
 /** An Adam config without beta1 gets 0.9. */
 function adamBeta1(o: unknown): unknown {
@@ -134,11 +134,4 @@ export async function reconstruct(trainer: Trainer, images: Float32Array, batch 
   return out;
 }
 
-export const vaeFamily: FamilyDefinition<typeof vaeModelSchema> = {
-  name: 'vae',
-  description: 'variational autoencoder: conv or MLP encoder/decoder, Bernoulli or Gaussian likelihood, KL warm-up',
-  modelSchema: vaeModelSchema,
-  build: (ctx) => buildVae(ctx.config.model, ctx),
-};
-
-registerFamily(vaeFamily);
+export const vaeFamily = defineFamily('vae', 'variational autoencoder: conv or MLP encoder/decoder, Bernoulli or Gaussian likelihood, KL warm-up', vaeModelSchema, buildVae);

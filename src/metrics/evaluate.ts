@@ -1,6 +1,7 @@
 /**
  * One call from generated images to a flat record of metrics whose keys carry their protocol: sample
- * count, reference split, feature network and k, e.g. `fid10k_test_mnistnet`, `precision10k_test_mnistnet_k3`.
+ * count, reference split, feature network and parameters (k, probability threshold), e.g.
+ * `fid10k_test_mnistnet`, `precision10k_test_mnistnet_k3`, `confident10k_mnistnet_p90`.
  * Reference features are kept in memory per (network, dataset, split, n, seed), so evaluating again
  * during training only extracts the samples' features.
  */
@@ -14,11 +15,16 @@ import { stackedMnistLabels, stackedMnistModes } from './mode_coverage.ts';
 import { channelOf, classify, extract, getFeatureNet, type FeatureDataset, type FeatureNet, type FeatureNetOptions } from './feature_net.ts';
 
 export type EvalDataset = FeatureDataset | 'stacked-mnist';
-export const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'stacked', 'acc'] as const;
+export const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'conf', 'stacked', 'acc'] as const;
 export type ImageMetric = (typeof IMAGE_METRICS)[number];
+/** What `gantry eval` computes on images when no metric is named. */
+export const DEFAULT_IMAGE_METRICS: ImageMetric[] = ['fid', 'kid', 'is', 'pr', 'dc', 'conf'];
 
 export interface EvaluateOptions {
-  /** Any of fid, kid, is, pr, dc; 'stacked' (modes + KL, Stacked MNIST); 'acc' (needs labels). */
+  /**
+   * Any of fid, kid, is, pr, dc; 'conf' (confident share and min/max class share); 'stacked' (modes + KL,
+   * Stacked MNIST); 'acc' (needs labels).
+   */
   metrics: string[];
   /** Generated images, row-major [count, H, W, C], in [-1, 1]. */
   samples: Float32Array;
@@ -42,6 +48,8 @@ export interface EvaluateOptions {
   /** k for precision/recall (default 3) and density/coverage (default 5). */
   prK?: number;
   dcK?: number;
+  /** 'conf': a sample is confident when its top class probability exceeds this (default 0.9). */
+  confidence?: number;
 }
 
 export type MetricRecord = Record<string, number | string>;
@@ -86,6 +94,50 @@ function countTag(n: number): string {
   return n % 1000 === 0 ? `${n / 1000}k` : String(n);
 }
 
+/** Index of the largest of `classes` values starting at `offset` (the first on ties). */
+function argmax(values: Float32Array, offset: number, classes: number): number {
+  let best = 0;
+  for (let c = 1; c < classes; c++) if (values[offset + c]! > values[offset + best]!) best = c;
+  return best;
+}
+
+export interface ClassBalance {
+  /** Share of samples whose top class probability exceeds the threshold. */
+  confident: number;
+  /** Share of samples whose top class (argmax) is each class; sums to 1. */
+  shares: number[];
+  /** Smallest and largest entry of `shares` (a class never predicted counts as 0). */
+  shareMin: number;
+  shareMax: number;
+}
+
+/**
+ * How convincing and how balanced samples look to a classifier: the share it labels with top
+ * probability > `threshold` (malformed samples get flat probabilities) and the class shares of its
+ * argmax labels (a collapsed or imbalanced generator shows as a small minimum or a large maximum).
+ * @param probs row-major n × classes class probabilities
+ */
+export function classBalance(probs: Float32Array, n: number, classes: number, threshold = 0.9): ClassBalance {
+  if (!(n >= 1) || !(classes >= 1) || probs.length < n * classes) {
+    throw new Error(`classBalance: probs has ${probs.length} values, need n·classes = ${n}·${classes}`);
+  }
+  if (!(threshold >= 0 && threshold < 1)) throw new Error(`classBalance: threshold must be in [0, 1), got ${threshold}`);
+  const counts = new Array<number>(classes).fill(0);
+  let confident = 0;
+  for (let i = 0; i < n; i++) {
+    const top = argmax(probs, i * classes, classes);
+    counts[top]!++;
+    if (probs[i * classes + top]! > threshold) confident++;
+  }
+  const shares = counts.map((c) => c / n);
+  return { confident: confident / n, shares, shareMin: Math.min(...shares), shareMax: Math.max(...shares) };
+}
+
+/** '_p90' for 0.9: the confidence threshold as it appears in metric keys (like '_k3' for k). */
+function thresholdTag(threshold: number): string {
+  return `_p${Number((threshold * 100).toFixed(2))}`.replace('.', '_');
+}
+
 /** The first `n` images of a set, or a seeded random `n` of them when the set is larger. */
 function subsetOf(set: ImageSet, n: number, rng: Rng): { x: Float32Array; count: number } {
   const per = set.shape[0] * set.shape[1] * set.shape[2];
@@ -118,7 +170,8 @@ function checkShape(net: FeatureNet, shape: number[]): void {
 /**
  * Computes the asked metrics for generated samples. Keys: fid{N}_{ref}_{net}, kid{N}_{ref}_{net}
  * (+ _std), is{N}_{net} (+ _std), precision/recall{N}_{ref}_{net}_k{k}, density/coverage{N}_{ref}_{net}_k{k},
- * stacked_modes{N}_{net}, stacked_kl{N}_{net}, class_acc{N}_{net}; plus feature_net,
+ * confident{N}_{net}_p{100·threshold}, class_share_min{N}_{net}, class_share_max{N}_{net} (classifier
+ * only, no reference), stacked_modes{N}_{net}, stacked_kl{N}_{net}, class_acc{N}_{net}; plus feature_net,
  * feature_net_test_accuracy, n_samples, n_ref, resizer, eval_seconds.
  */
 export async function evaluate(opts: EvaluateOptions): Promise<MetricRecord> {
@@ -147,7 +200,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<MetricRecord> {
       out[`stacked_modes${tag}_${net.name}`] = r.modes;
       out[`stacked_kl${tag}_${net.name}`] = r.kl_to_uniform;
     }
-    const needFeatures = ['fid', 'kid', 'pr', 'dc', 'is', 'acc'].some((m) => metrics.has(m as ImageMetric));
+    const needFeatures = ['fid', 'kid', 'pr', 'dc', 'is', 'conf', 'acc'].some((m) => metrics.has(m as ImageMetric));
     if (needFeatures) {
       checkShape(net, opts.shape);
       const fake = extract(net, samples, n, opts.shape);
@@ -159,12 +212,15 @@ export async function evaluate(opts: EvaluateOptions): Promise<MetricRecord> {
       if (metrics.has('acc')) {
         if (!opts.labels || opts.labels.length < n) throw new Error(`acc: needs the class of each of the ${n} samples (labels)`);
         let correct = 0;
-        for (let i = 0; i < n; i++) {
-          let best = 0;
-          for (let c = 1; c < fake.classes; c++) if (fake.probs[i * fake.classes + c]! > fake.probs[i * fake.classes + best]!) best = c;
-          if (best === opts.labels[i]) correct++;
-        }
+        for (let i = 0; i < n; i++) if (argmax(fake.probs, i * fake.classes, fake.classes) === opts.labels[i]) correct++;
         out[`class_acc${tag}_${net.name}`] = correct / n;
+      }
+      if (metrics.has('conf')) {
+        const threshold = opts.confidence ?? 0.9;
+        const b = classBalance(fake.probs, n, fake.classes, threshold);
+        out[`confident${tag}_${net.name}${thresholdTag(threshold)}`] = b.confident;
+        out[`class_share_min${tag}_${net.name}`] = b.shareMin;
+        out[`class_share_max${tag}_${net.name}`] = b.shareMax;
       }
       if (['fid', 'kid', 'pr', 'dc'].some((m) => metrics.has(m as ImageMetric))) {
         if (opts.dataset === 'stacked-mnist') throw new Error('unreachable: stacked-mnist has no reference features');
@@ -206,7 +262,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<MetricRecord> {
 
 /**
  * The floor of each metric for this dataset: n training images evaluated as if generated, against the
- * test split (FID of real vs real is not 0 and is the best a generator can expect).
+ * test split (FID of real vs real is not 0 and is the best a generator can expect). 'conf' is scored on
+ * n test images instead (`conf_images: 'test'`): the classifier learnt the training images, so only
+ * held-out digits show how confident it is on real data.
  */
 export async function realVsReal(
   dataset: FeatureDataset,
@@ -214,20 +272,22 @@ export async function realVsReal(
   opts: { metrics?: string[]; seed?: number; dataDir?: string; featureNet?: FeatureNet; featureNetOptions?: FeatureNetOptions } = {},
 ): Promise<MetricRecord> {
   const seed = opts.seed ?? 0;
-  const train = await loadEvalSet({ name: dataset, dir: opts.dataDir }, 'train');
-  const { x, count } = subsetOf(train, n, new Rng(seed).fork('real-vs-real'));
-  const record = await evaluate({
-    metrics: opts.metrics?.length ? opts.metrics : ['fid', 'kid', 'is', 'pr', 'dc'],
-    samples: x,
-    count,
-    shape: train.shape,
-    dataset,
-    ref: 'test',
-    n,
-    seed,
-    dataDir: opts.dataDir,
-    featureNet: opts.featureNet,
-    featureNetOptions: opts.featureNetOptions,
-  });
-  return { real_vs_real: 'train_vs_test', ...record };
+  const metrics = [...parseMetrics(opts.metrics?.length ? opts.metrics : DEFAULT_IMAGE_METRICS, dataset)];
+  const net = opts.featureNet ?? (await getFeatureNet(dataset, { dataDir: opts.dataDir, ...opts.featureNetOptions }));
+  const score = async (split: 'train' | 'test', asked: string[]) => {
+    const set = await loadEvalSet({ name: dataset, dir: opts.dataDir }, split);
+    const { x, count } = subsetOf(set, n, new Rng(seed).fork(split === 'train' ? 'real-vs-real' : 'real-vs-real-test'));
+    return evaluate({ metrics: asked, samples: x, count, shape: set.shape, dataset, ref: 'test', n, seed, dataDir: opts.dataDir, featureNet: net });
+  };
+  try {
+    const others = metrics.filter((m) => m !== 'conf');
+    const record = others.length ? await score('train', others) : {};
+    if (!metrics.includes('conf')) return { real_vs_real: 'train_vs_test', ...record };
+    const held = await score('test', ['conf']);
+    // The training-image record's meta fields (n_samples, eval_seconds…) win; the 'conf' keys come only from `held`.
+    return { real_vs_real: 'train_vs_test', conf_images: 'test', ...held, ...record };
+  } finally {
+    if (!opts.featureNet) net.dispose();
+  }
 }
+

@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { Rng } from '../core/rng.ts';
 import { imageSetToUnit } from '../data/dataset.ts';
 import { loadMnist } from '../data/mnist.ts';
-import { clearReferenceCache, evaluate, realVsReal } from './evaluate.ts';
+import { classBalance, clearReferenceCache, evaluate, realVsReal } from './evaluate.ts';
 import type { FeatureNet } from './feature_net.ts';
 
 await tf.setBackend('cpu');
@@ -135,4 +135,64 @@ test('realVsReal: train images against the test split, with the floor tagged', a
   assert.ok((r.fid400_test_stubnet as number) < 0.5, `fid ${r.fid400_test_stubnet}`);
   assert.ok((r.precision400_test_stubnet_k3 as number) > 0.6);
   assert.ok((r.recall400_test_stubnet_k3 as number) > 0.6);
+});
+
+test('classBalance: confident share (strictly above the threshold) and argmax class shares on known arrays', () => {
+  // prettier-ignore
+  const probs = Float32Array.from([
+    0.95, 0.03, 0.02, // class 0, confident
+    0.1, 0.85, 0.05, // class 1, not confident at 0.9
+    0.05, 0.05, 0.9, // class 2: float32(0.9) is not above 0.9
+    0.92, 0.04, 0.04, // class 0, confident
+  ]);
+  const b = classBalance(probs, 4, 3);
+  assert.equal(b.confident, 0.5);
+  assert.deepEqual(b.shares, [0.5, 0.25, 0.25]);
+  assert.equal(b.shareMin, 0.25);
+  assert.equal(b.shareMax, 0.5);
+  // At 0.8 all four top probabilities are above the threshold.
+  assert.equal(classBalance(probs, 4, 3, 0.8).confident, 1);
+  // Exactly representable value at the threshold is not confident.
+  assert.equal(classBalance(Float32Array.from([0.5, 0.5, 0.75, 0.25]), 2, 2, 0.5).confident, 0.5);
+  // A class never predicted has share 0; a tie goes to the first class; only the first n rows count.
+  const missing = classBalance(Float32Array.from([0.6, 0.4, 0, 0.5, 0.5, 0, 0, 1, 0, 0, 0, 1]), 3, 3);
+  assert.deepEqual(missing.shares, [2 / 3, 1 / 3, 0]);
+  assert.equal(missing.shareMin, 0);
+  assert.equal(missing.confident, 1 / 3);
+  assert.throws(() => classBalance(new Float32Array(5), 2, 3), /need n·classes = 2·3/);
+  assert.throws(() => classBalance(new Float32Array(6), 2, 3, 1), /threshold must be in \[0, 1\)/);
+});
+
+test("evaluate 'conf': keys carry count, network and threshold; values match the stub's known classes", async () => {
+  const net = stubNet();
+  // 60 clean images, 6 of each class; 40 between classes 2 and 3 (level 2.49: argmax 2 at p ≈ 0.73).
+  const levels = [...Array.from({ length: 60 }, (_, i) => i % 10), ...new Array<number>(40).fill(2.49)];
+  const base = { samples: constantImages(levels, 1), count: 100, shape: [28, 28, 1], dataset: 'mnist' as const, ref: 'test' as const, n: 100, seed: 0, featureNet: net };
+  const r = await evaluate({ ...base, metrics: ['conf'] });
+  assert.ok(Math.abs((r.confident100_stubnet_p90 as number) - 0.6) < 1e-12, `confident ${r.confident100_stubnet_p90}`);
+  assert.ok(Math.abs((r.class_share_min100_stubnet as number) - 0.06) < 1e-12);
+  assert.ok(Math.abs((r.class_share_max100_stubnet as number) - 0.46) < 1e-12);
+  assert.equal(r.n_ref, undefined, "'conf' needs no reference set");
+  // Another threshold is named in the key: p ≈ 0.73 counts at 0.7.
+  const low = await evaluate({ ...base, metrics: ['conf'], confidence: 0.7 });
+  assert.equal(low.confident100_stubnet_p70, 1);
+  const odd = await evaluate({ ...base, metrics: ['conf'], confidence: 0.995 });
+  assert.ok('confident100_stubnet_p99_5' in odd);
+  net.dispose();
+});
+
+test("realVsReal 'conf': scored on held-out test images, the other metrics on training images", async () => {
+  clearReferenceCache();
+  const net = stubNet();
+  const n = 300;
+  const r = await realVsReal('mnist', n, { metrics: ['fid', 'conf'], seed: 4, featureNet: net });
+  assert.equal(r.conf_images, 'test');
+  assert.equal(r.n_samples, n);
+  assert.ok('fid300_test_stubnet' in r);
+  // All 10,000 test images: the subset is the whole split, so a direct evaluation must agree.
+  const all = await realVsReal('mnist', 10_000, { metrics: ['conf'], featureNet: net });
+  const test = loadMnist('test');
+  const direct = await evaluate({ metrics: ['conf'], samples: imageSetToUnit(test), count: test.count, shape: [28, 28, 1], dataset: 'mnist', ref: 'test', n: test.count, seed: 0, featureNet: net });
+  for (const k of ['confident10k_stubnet_p90', 'class_share_min10k_stubnet', 'class_share_max10k_stubnet']) assert.equal(all[k], direct[k], k);
+  net.dispose();
 });

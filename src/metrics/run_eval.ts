@@ -1,12 +1,16 @@
 /**
  * Evaluation of a training run's sampler while it trains and at the end: mode coverage for the 2-D toy
- * mixtures (keys as modeCoverage gives them, on a fixed sample seed so successive evals compare).
+ * mixtures (keys as modeCoverage gives them), and for image datasets with a feature network (mnist,
+ * fashion-mnist, cifar10) FID, KID and the confident / class shares of a small sample against a fixed
+ * reference from the test split. Samples come from a fixed seed so successive evaluations compare.
  */
 import { Rng } from '../core/rng.ts';
 import { getToyMixture, isToyName } from '../data/toy.ts';
 import type { RunConfig } from '../families/config.ts';
 import type { RunEvaluator } from '../train/run.ts';
 import type { Trainer } from '../train/trainer.ts';
+import { evaluate, type EvalDataset, type EvaluateOptions, type MetricRecord } from './evaluate.ts';
+import { FEATURE_DATASETS, type FeatureNetOptions } from './feature_net.ts';
 import { modeCoverage } from './mode_coverage.ts';
 
 /** Mode coverage of n samples (drawn with `seed`) from a toy run's sampler. */
@@ -17,8 +21,104 @@ export async function evaluateToy(t: Trainer, cfg: RunConfig, n = 2500, seed = c
   return { modes_covered: r.modes_covered, num_modes: r.num_modes, high_quality_pct: r.high_quality_pct, n_samples: n };
 }
 
+/** The run's data folder (cifar10 needs it; the MNIST-like sets may have one). */
+export function dataDirOf(cfg: RunConfig): string | undefined {
+  return 'dir' in cfg.data && typeof cfg.data.dir === 'string' ? cfg.data.dir : undefined;
+}
+
+/**
+ * Image metrics of n samples from a run's sampler, drawn with `sampleSeed` (`seed` picks the reference
+ * subset and KID's subsets). Conditional runs ask for every class in turn, so the class balance
+ * matches the data's.
+ */
+export async function evaluateImages(
+  t: Trainer,
+  cfg: RunConfig,
+  opts: { metrics: string[]; n: number; seed: number; sampleSeed: number } & Partial<Pick<EvaluateOptions, 'ref' | 'featureNetOptions' | 'kid'>>,
+): Promise<MetricRecord> {
+  const started = performance.now();
+  const k = t.numClasses;
+  const labels = k > 0 ? Int32Array.from({ length: opts.n }, (_, i) => i % k) : undefined;
+  const samples = await t.generate(opts.n, new Rng(opts.sampleSeed), { labels });
+  const generate_seconds = (performance.now() - started) / 1000;
+  const record = await evaluate({
+    metrics: opts.metrics,
+    samples,
+    count: opts.n,
+    shape: t.sampleShape,
+    dataset: cfg.data.name as EvalDataset,
+    ref: opts.ref ?? 'test',
+    n: opts.n,
+    seed: opts.seed,
+    labels,
+    dataDir: dataDirOf(cfg),
+    featureNetOptions: opts.featureNetOptions,
+    kid: opts.kid,
+  });
+  // What a run pays per evaluation: generating the samples and scoring them.
+  return { ...record, generate_seconds, eval_seconds: (performance.now() - started) / 1000 };
+}
+
+/** Samples per periodic image evaluation: ~1 s of generation and features for a 28×28 DCGAN on 2 cores. */
+export const PERIODIC_IMAGE_N = 1000;
+/** Metrics of a periodic image evaluation when the config's eval.metrics names none. */
+export const PERIODIC_IMAGE_METRICS = ['fid', 'kid', 'conf'];
+
+export interface RunEvaluatorOptions {
+  /** Samples (and reference images) per image evaluation; default PERIODIC_IMAGE_N. */
+  imageN?: number;
+  /** Feature-net options (tests: a quick net in a temporary cache); dataDir comes from the config. */
+  featureNetOptions?: Omit<FeatureNetOptions, 'dataDir'>;
+  /** Progress lines (default: stderr). */
+  log?: (message: string) => void;
+}
+
+/** True when the config's images are at the dataset's own size and channels, as its feature net needs. */
+function nativeImages(cfg: RunConfig): boolean {
+  const d = cfg.data as { imageSize?: number; channels?: number };
+  return d.imageSize === undefined && d.channels === undefined;
+}
+
+/**
+ * Periodic image evaluation: FID/KID against a fixed PERIODIC_IMAGE_N-image test reference (its features
+ * are cached in memory across calls by evaluate) and the confident / class shares, on the same
+ * sample seed each time. KID uses 10 subsets of half the samples: with subsets as large as the sets
+ * every subset would be the same and the std 0. Keys carry the protocol (`fid1k_test_mnistnet`, …).
+ */
+function imageEvaluator(cfg: RunConfig, opts: RunEvaluatorOptions): RunEvaluator {
+  const n = opts.imageN ?? PERIODIC_IMAGE_N;
+  const metrics = cfg.eval.metrics.length ? cfg.eval.metrics : PERIODIC_IMAGE_METRICS;
+  // On a terminal the progress bar holds the line: start a fresh one.
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}${m}\n`));
+  let first = true;
+  return async (t, c) => {
+    const started = performance.now();
+    if (first) {
+      log(`gantry: evaluating ${n} samples (${metrics.join(', ')}) at step ${t.step}; the first evaluation trains the ${c.data.name} feature network once if it is not cached (about 1–2 min on 2 cores)`);
+    }
+    const asked = t.numClasses > 0 && !metrics.includes('acc') ? [...metrics, 'acc'] : metrics;
+    const r = await evaluateImages(t, c, {
+      metrics: asked,
+      n,
+      // The same reference images for every run (seed 0), the same latents at every step of this one.
+      seed: 0,
+      sampleSeed: c.seed + 104729,
+      kid: { subsets: 10, subsetSize: Math.max(2, Math.floor(n / 2)) },
+      featureNetOptions: { ...opts.featureNetOptions, log: (m) => log(`gantry: ${m}`) },
+    });
+    if (first) log(`gantry: first evaluation took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    first = false;
+    // Only numbers go into the eval line; the string fields (feature_net, resizer, dataset) are in the key names.
+    return Object.fromEntries(Object.entries(r).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  };
+}
+
 /** The evaluator `gantry train` runs for a config (none for data without a cheap in-training metric). */
-export function runEvaluator(cfg: RunConfig): RunEvaluator | undefined {
+export function runEvaluator(cfg: RunConfig, opts: RunEvaluatorOptions = {}): RunEvaluator | undefined {
   if (isToyName(cfg.data.name)) return (t, c) => evaluateToy(t, c, c.eval.n);
+  // Only families with a sampler generate images; resized or recoloured data no longer fits the feature net.
+  if ((FEATURE_DATASETS as readonly string[]).includes(cfg.data.name) && cfg.model.family !== 'classifier' && nativeImages(cfg)) {
+    return imageEvaluator(cfg, opts);
+  }
   return undefined;
 }

@@ -1,18 +1,9 @@
 /** The studio's JSON API types, shared by the server (Node) and the web app (browser): no Node imports. */
 
-export interface RunStatus {
-  name?: string;
-  preset?: string;
-  state?: 'running' | 'done' | 'failed' | string;
-  step?: number;
-  totalSteps?: number;
-  startedAt?: string;
-  updatedAt?: string;
-  error?: string;
-  dataset?: string;
-  conditional?: boolean;
-  numClasses?: number;
-}
+import type { RunStatus as WrittenRunStatus } from '../train/run_format.ts';
+
+/** A run's status.json as read back: any field may be missing or odd (old or hand-edited folders). */
+export type RunStatus = Partial<Omit<WrittenRunStatus, 'state'>> & { state?: WrittenRunStatus['state'] | string };
 
 export type MetricLine = Record<string, unknown> & { step?: number; kind?: string };
 

@@ -11,7 +11,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../core/rng.ts';
 import type { Trainer } from './trainer.ts';
 
-export const EXPORT_FORMAT = 'gantry-generator/2';
+import { EXPORT_FORMAT, type ExportedModel } from './run_format.ts';
+
+export { EXPORT_FORMAT };
 /** Example inputs stored for each image input. */
 const EXAMPLES = 16;
 
@@ -38,12 +40,12 @@ export async function exportGenerator(dir: string, t: Trainer, info: { preset: s
     tf.dispose(Object.values(feeds));
   }
   const latent = Object.values(sampler.inputs).find((i) => i.kind === 'latent');
-  const model = {
+  const model: ExportedModel = {
     format: EXPORT_FORMAT,
     family: t.cfg.model.family,
     network: toGraph(net.spec),
     inputs: sampler.inputs,
-    output: sampler.output ?? net.graph.outputs[0],
+    output: sampler.output ?? net.graph.outputs[0]!,
     // Shorthands for the common single-latent generator.
     latentDim: latent && latent.kind === 'latent' ? latent.shape.reduce((a, b) => a * b, 1) : 0,
     numClasses: t.numClasses,

@@ -14,6 +14,9 @@ import { openDataSource } from '../data/registry.ts';
 import { getToyMixture, isToyName } from '../data/toy.ts';
 import { configToYaml, validateConfig, type RunConfig } from '../families/config.ts';
 import { exportGenerator } from './export.ts';
+import type { RunStatus } from './run_format.ts';
+
+export type { RunStatus };
 import { findCheckpoint, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from './checkpoint.ts';
 import { Trainer, disposeLosses, type TrainerRandomState } from './trainer.ts';
 
@@ -43,21 +46,6 @@ export interface TrainRunOptions {
   dataSource?: DataSource;
   /** Periodic (eval.every) and final evaluation; none when absent. */
   evaluator?: RunEvaluator;
-}
-
-export interface RunStatus {
-  name: string;
-  preset: string;
-  state: 'running' | 'done' | 'failed';
-  step: number;
-  totalSteps: number;
-  startedAt: string;
-  updatedAt: string;
-  dataset: string;
-  conditional: boolean;
-  numClasses: number;
-  backend?: string;
-  error?: string;
 }
 
 export function writeFileAtomic(file: string, data: string | Buffer): void {

@@ -4,33 +4,11 @@
  * Any graph runs: its inputs are described in the model (latent, label or image) and filled by name.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Network, toGraph, type GraphSpec, type NetworkSpec } from '../../src/models/network.ts';
+import { Network, toGraph, type NetworkSpec } from '../../src/models/network.ts';
 import { Rng } from '../../src/core/rng.ts';
+import { EXPORT_FORMAT, EXPORT_FORMAT_V1, type ExportedModel, type SamplerInput } from '../../src/train/run_format.ts';
 
-export type SamplerInput =
-  | { kind: 'latent'; shape: number[] }
-  | { kind: 'label'; numClasses: number }
-  | { kind: 'image'; shape: number[] };
-
-export interface ExportedModel {
-  format: string;
-  network: GraphSpec;
-  inputs: Record<string, SamplerInput>;
-  output: string;
-  family?: string;
-  latentDim: number;
-  numClasses: number;
-  dataShape: number[];
-  range: [number, number];
-  dataset?: string;
-  preset?: string;
-  step?: number;
-  ema?: boolean;
-  weightsManifest: tf.io.WeightsManifestConfig;
-}
-
-export const EXPORT_FORMAT = 'gantry-generator/2';
-const EXPORT_FORMAT_V1 = 'gantry-generator/1';
+export { EXPORT_FORMAT, type ExportedModel, type SamplerInput } from '../../src/train/run_format.ts';
 let instances = 0;
 
 /** A `/1` model (a sequential generator with one latent input) in the `/2` shape. */

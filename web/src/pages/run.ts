@@ -1,10 +1,15 @@
-/** One run: live loss curves and evaluation metrics (server-sent events), samples with history, config. */
+/**
+ * One run: live loss curves and, beside them, one chart per evaluation metric family with the last
+ * evaluation's values (server-sent events); samples with history; config.
+ */
 import { api, type MetricLine, type RunDetail, type RunStatus, type SampleEntry } from '../api.ts';
 import { drawChart, PALETTE, type Series } from '../chart.ts';
 import { errorBox, fmt, h, timeAgo } from '../dom.ts';
 
 /** Keys of a training line that are not loss terms. */
 const NOT_PLOTTED = new Set(['step', 'time', 'elapsed_s', 'kind', 'epoch', 'lr', 'lr_d', 'lr_g', 'images_per_s', 'steps_per_s', 'rss_mb', 'num_tensors']);
+/** Numbers of an eval line that describe the evaluation, not the model: shown as text, not plotted. */
+const EVAL_META = new Set(['n_samples', 'n_ref', 'num_modes', 'feature_net_test_accuracy', 'eval_seconds', 'generate_seconds']);
 const MAX_POINTS = 5000;
 
 function numericKeys(lines: MetricLine[]): string[] {
@@ -19,6 +24,40 @@ function seriesOf(lines: MetricLine[], keys: string[]): Series[] {
     color: PALETTE[i % PALETTE.length]!,
     points: lines.filter((m) => typeof m[k] === 'number' && typeof m.step === 'number').map((m) => [m.step!, m[k] as number] as [number, number]),
   }));
+}
+
+export interface EvalGroup {
+  /** Stable id (canvas id `eval-chart-<id>`). */
+  id: string;
+  title: string;
+  keys: string[];
+}
+
+/**
+ * Metric families of eval lines, one chart each (their scales differ): keys such as `fid1k_test_mnistnet`
+ * group by the name before the sample count; shares in [0, 1] (confident, class shares, class accuracy)
+ * share one chart, as do precision/recall and density/coverage. Meta numbers and `_std` columns are left out.
+ */
+export function evalGroups(keys: string[]): EvalGroup[] {
+  const named: Array<[RegExp, string, string]> = [
+    [/^fid\d/, 'fid', 'FID'],
+    [/^kid\d/, 'kid', 'KID'],
+    [/^(confident|class_share_|class_acc)\d/, 'classes', 'Confident and class shares'],
+    [/^(precision|recall)\d/, 'pr', 'Precision / recall'],
+    [/^(density|coverage)\d/, 'dc', 'Density / coverage'],
+    [/^is\d/, 'is', 'Inception score'],
+  ];
+  const groups = new Map<string, EvalGroup>();
+  for (const k of keys) {
+    if (NOT_PLOTTED.has(k) || EVAL_META.has(k) || k.endsWith('_std')) continue;
+    const hit = named.find(([re]) => re.test(k));
+    // Unknown metrics (e.g. the 2-D mode count) get a chart of their own, titled by the name before its count.
+    const id = hit ? hit[1] : k.replace(/\d+k?(_.*)?$/, '') || k;
+    const group = groups.get(id) ?? { id, title: hit ? hit[2] : id.replace(/_/g, ' '), keys: [] };
+    group.keys.push(k);
+    groups.set(id, group);
+  }
+  return [...groups.values()];
 }
 
 export function renderRun(root: HTMLElement, name: string): () => void {
@@ -47,8 +86,9 @@ export function renderRun(root: HTMLElement, name: string): () => void {
     const header = h('div', { class: 'run-header' });
     const lossCanvas = h('canvas', { class: 'chart', id: 'loss-chart' });
     const termsCanvas = h('canvas', { class: 'chart', id: 'terms-chart' });
-    const evalCanvas = h('canvas', { class: 'chart', id: 'eval-chart' });
-    const evalSel = h('select', { id: 'eval-key' });
+    const lastEval = h('div', { id: 'last-eval' });
+    const evalCharts = h('div', { id: 'eval-charts' });
+    const evalCanvases = new Map<string, HTMLCanvasElement>();
     const latestImg = h('img', { class: 'sample', id: 'latest-sample', alt: 'latest sample grid' });
     const historyImg = h('img', { class: 'sample', id: 'history-sample', alt: 'sample at the chosen step' });
     const slider = h('input', { type: 'range', id: 'history-slider', min: 0, max: 0, value: 0 });
@@ -93,11 +133,33 @@ export function renderRun(root: HTMLElement, name: string): () => void {
       lossCanvas.dataset.points = String(train.length);
       termsCanvas.hidden = termKeys.length === 0;
       if (termKeys.length) drawChart(termsCanvas, seriesOf(train, termKeys), { title: 'Other terms', xLabel: 'step', robust: true });
-      const evalKeys = numericKeys(evals);
-      const current = evalSel.value;
-      if (evalSel.options.length !== evalKeys.length) evalSel.replaceChildren(...evalKeys.map((k) => h('option', { value: k, selected: k === current }, k)));
-      evalCanvas.parentElement!.hidden = evalKeys.length === 0;
-      if (evalKeys.length) drawChart(evalCanvas, seriesOf(evals, [evalSel.value || evalKeys[0]!]), { title: 'Evaluation', xLabel: 'step' });
+      renderLastEval();
+      const groups = evalGroups(numericKeys(evals));
+      if (groups.map((g) => g.id).join() !== [...evalCanvases.keys()].join()) {
+        // A new metric family appeared (the first eval line, or a new metric): lay the charts out again.
+        evalCanvases.clear();
+        for (const g of groups) evalCanvases.set(g.id, h('canvas', { class: 'chart small', id: `eval-chart-${g.id}` }));
+        evalCharts.replaceChildren(...evalCanvases.values());
+      }
+      for (const g of groups) {
+        const canvas = evalCanvases.get(g.id)!;
+        drawChart(canvas, seriesOf(evals, g.keys), { title: g.title, xLabel: 'step' });
+        canvas.dataset.points = String(evals.filter((m) => g.keys.some((k) => typeof m[k] === 'number')).length);
+      }
+    };
+    const renderLastEval = () => {
+      const e = evals[evals.length - 1];
+      if (!e) {
+        lastEval.replaceChildren(h('p', { class: 'muted' }, 'Last evaluation –', ' (none yet: image runs are evaluated every eval.every steps and at the end)'));
+        return;
+      }
+      const shown = Object.entries(e).filter(([k, v]) => typeof v === 'number' && !NOT_PLOTTED.has(k) && !EVAL_META.has(k));
+      const took = typeof e.eval_seconds === 'number' ? ` · took ${fmt(e.eval_seconds)} s` : '';
+      lastEval.replaceChildren(
+        h('h2', {}, `Last evaluation (step ${fmt(e.step)})`),
+        h('p', { class: 'muted' }, `${typeof e.n_samples === 'number' ? `${fmt(e.n_samples)} samples` : ''}${took}`),
+        h('table', { class: 'runs' }, h('tbody', {}, ...shown.map(([k, v]) => h('tr', { 'data-key': k }, h('td', {}, k), h('td', { class: 'num' }, fmt(v)))))),
+      );
     };
     const queueRedraw = () => {
       if (!redrawQueued) {
@@ -105,14 +167,13 @@ export function renderRun(root: HTMLElement, name: string): () => void {
         requestAnimationFrame(redraw);
       }
     };
-    evalSel.addEventListener('change', queueRedraw);
 
     root.replaceChildren(
       header,
       h(
         'div',
         { class: 'run-grid' },
-        h('section', { class: 'panel' }, lossCanvas, termsCanvas, h('div', {}, h('label', {}, 'Evaluation metric ', evalSel), evalCanvas)),
+        h('section', { class: 'panel' }, lossCanvas, termsCanvas, evalCharts, lastEval),
         h('section', { class: 'panel' }, h('h2', {}, 'Latest samples'), latestImg),
         h('section', { class: 'panel' }, h('h2', {}, 'Sample history'), slider, ' ', sliderLabel, h('div', {}, historyImg)),
         h('section', { class: 'panel wide' }, h('h2', {}, 'Configuration'), h('pre', { id: 'config' }, detail.config ?? '(no config.yaml)')),

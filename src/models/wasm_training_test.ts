@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from './backend.ts';
-import { Network, type NetworkSpec } from '../models/network.ts';
+import { initBackend } from '../backend/backend.ts';
+import { Network, type NetworkSpec } from './network.ts';
 import { Rng } from '../core/rng.ts';
 
 await initBackend('wasm', { quiet: true });

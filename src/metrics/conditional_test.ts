@@ -11,8 +11,8 @@ import path from 'node:path';
 import { initEngine } from '../backend/engine.ts';
 import { loadConfig } from '../families/config.ts';
 import { Rng } from '../core/rng.ts';
-import { classify, getFeatureNet } from '../metrics/feature_net.ts';
-import { openRun, trainRun } from './run.ts';
+import { classify, getFeatureNet } from './feature_net.ts';
+import { openRun, trainRun } from '../train/run.ts';
 
 await initEngine('auto');
 
@@ -22,12 +22,16 @@ const cacheDir = process.env.GANTRY_CACHE ?? path.join(os.tmpdir(), 'gantry-test
 
 async function classAccuracy(preset: 'cgan-mnist' | 'acgan-mnist'): Promise<number> {
   const cfg = loadConfig(preset, {
-    model: { latentDim: 64, network: { arch: 'dcgan', width: 32, dNorm: 'batch' } },
+    // Overrides merge into the preset after its legacy keys moved, so they use the family shape (optimizers in model).
+    model: {
+      latentDim: 64,
+      network: { arch: 'dcgan', width: 32, dNorm: 'batch' },
+      optimizerG: { type: 'adam', lr: 0.001, beta1: 0.5 },
+      optimizerD: { type: 'adam', lr: 0.0005, beta1: 0.5 },
+    },
     train: {
       steps: Number(process.env.GANTRY_COND_TEST_STEPS ?? STEPS[preset]),
       batchSize: 64,
-      optimizerG: { type: 'adam', lr: 0.001, beta1: 0.5 },
-      optimizerD: { type: 'adam', lr: 0.0005, beta1: 0.5 },
       logEvery: 100,
       sampleEvery: 100000,
       checkpointEvery: 100000,

@@ -1,0 +1,51 @@
+/**
+ * The shapes of what a run folder holds that other layers read (the studio server, the browser): the
+ * status record and the exported generator's model.json. No Node imports, so the web app shares them.
+ * Layout and fields: docs/RUN_FORMAT.md.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { SamplerInput } from '../families/family.ts';
+import type { GraphSpec } from '../models/network.ts';
+
+export type { SamplerInput };
+
+/** `status.json`, written atomically and last-good-first by train/run.ts. */
+export interface RunStatus {
+  name: string;
+  preset: string;
+  state: 'running' | 'done' | 'failed';
+  step: number;
+  totalSteps: number;
+  startedAt: string;
+  updatedAt: string;
+  dataset: string;
+  conditional: boolean;
+  numClasses: number;
+  backend?: string;
+  error?: string;
+}
+
+export const EXPORT_FORMAT = 'gantry-generator/2';
+/** The single-latent sequential format written before families existed; loaders still read it. */
+export const EXPORT_FORMAT_V1 = 'gantry-generator/1';
+
+/** `export/model.json`: the sampler graph, how to fill its inputs, and the weights manifest. */
+export interface ExportedModel {
+  format: string;
+  family?: string;
+  network: GraphSpec;
+  inputs: Record<string, SamplerInput>;
+  output: string;
+  /** Size of the latent input (0 when the graph takes none). */
+  latentDim: number;
+  numClasses: number;
+  /** Shape of one output sample. */
+  dataShape: number[];
+  range: [number, number];
+  dataset?: string;
+  preset?: string;
+  step?: number;
+  ema?: boolean;
+  /** Weights by network-relative name (`G/…`); image inputs' example values as `examples/<input>`. */
+  weightsManifest: tf.io.WeightsManifestConfig;
+}
