@@ -25,7 +25,8 @@ export function unpairedSource(a: DataSource, b: DataSource): DataSource {
     shape: [...a.shape],
     fields: { x: a.fields.x!, a: a.fields.x!, b: b.fields.x! },
     numClasses: 0,
-    range: a.range,
+    // Both domains fit in it (plots of translations in either direction).
+    range: [Math.min(a.range[0], b.range[0]), Math.max(a.range[1], b.range[1])],
     // An epoch of the pair: the larger domain's (Infinity when either is generated).
     size: Math.max(a.size, b.size),
     nextBatch(batchSize: number): Batch {

@@ -34,6 +34,7 @@ fs.writeFileSync(
     .replace(/steps: \d+/, `steps: ${STEPS}`)
     .replace(/batchSize: \d+/, 'batchSize: 16')
     .replace(/poolSize: \d+/, 'poolSize: 20')
+    .replace(/identityWeight: [\d.]+/, 'identityWeight: 0.5')
     .replace(/checkpointEvery: \d+/, 'checkpointEvery: 40')
     .replace(/sampleEvery: \d+/, 'sampleEvery: 1000')
     // A constant learning rate, so a run stopped at 40 steps took the same first 40 steps as the long one.

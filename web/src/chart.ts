@@ -11,6 +11,8 @@ export interface ChartOptions {
   xLabel?: string;
   /** Clip the y range to the 1st–99th percentile so a few spikes do not flatten the curve. */
   robust?: boolean;
+  /** Fixed x range (e.g. the run's steps, so that charts stacked under each other line up); default the data's. */
+  xRange?: [number, number];
 }
 
 export const PALETTE = ['#e4572e', '#2e86ab', '#59a14f', '#b07aa1', '#f2a541', '#76b7b2', '#9c755f', '#edc948'];
@@ -41,11 +43,32 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], opts: Cha
   ctx.font = '11px system-ui, sans-serif';
 
   const pad = { l: 48, r: 10, t: 22, b: 24 };
+  // The legend sits on the title row, clear of the plot; entries that do not fit wrap onto more rows above it.
+  const legendRow = 13;
+  const legend: Array<{ s: Series; x: number; y: number }> = [];
+  let lx = pad.l + (opts.title ? ctx.measureText(opts.title).width + 16 : 0);
+  let ly = 14;
+  for (const s of series) {
+    const width = 24 + ctx.measureText(s.name).width;
+    if (lx + width - 10 > cssW - pad.r && lx > pad.l) {
+      lx = pad.l;
+      ly += legendRow;
+    }
+    legend.push({ s, x: lx, y: ly });
+    lx += width;
+  }
+  pad.t += ly - 14;
   const w = cssW - pad.l - pad.r;
   const h = cssH - pad.t - pad.b;
   if (opts.title) {
     ctx.fillStyle = '#222';
     ctx.fillText(opts.title, pad.l, 14);
+  }
+  for (const { s, x, y } of legend) {
+    ctx.fillStyle = s.color;
+    ctx.fillRect(x, y - 5, 10, 3);
+    ctx.fillStyle = '#333';
+    ctx.fillText(s.name, x + 14, y);
   }
   const xs: number[] = [];
   const ys: number[] = [];
@@ -72,8 +95,7 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], opts: Cha
   const margin = (y1 - y0) * 0.05;
   y0 -= margin;
   y1 += margin;
-  let x0 = Math.min(...xs);
-  let x1 = Math.max(...xs);
+  let [x0, x1] = opts.xRange ?? [Math.min(...xs), Math.max(...xs)];
   if (x1 === x0) {
     x0 -= 1;
     x1 += 1;
@@ -121,16 +143,6 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], opts: Cha
     ctx.stroke();
   }
   ctx.restore();
-
-  // The legend sits on the title row, clear of the plot.
-  let lx = pad.l + (opts.title ? ctx.measureText(opts.title).width + 16 : 0);
-  for (const s of series) {
-    ctx.fillStyle = s.color;
-    ctx.fillRect(lx, 9, 10, 3);
-    ctx.fillStyle = '#333';
-    ctx.fillText(s.name, lx + 14, 14);
-    lx += 24 + ctx.measureText(s.name).width;
-  }
 }
 
 function formatTick(t: number): string {

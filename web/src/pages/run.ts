@@ -42,7 +42,7 @@ export function evalGroups(keys: string[]): EvalGroup[] {
   const named: Array<[RegExp, string, string]> = [
     [/^fid\d/, 'fid', 'FID'],
     [/^kid\d/, 'kid', 'KID'],
-    [/^(confident|class_share_|class_acc)\d/, 'classes', 'Confident and class shares'],
+    [/^(confident|class_share_min|class_share_max|class_acc)\d/, 'classes', 'Confident and class shares'],
     [/^(precision|recall)\d/, 'pr', 'Precision / recall'],
     [/^(density|coverage)\d/, 'dc', 'Density / coverage'],
     [/^is\d/, 'is', 'Inception score'],
@@ -57,7 +57,12 @@ export function evalGroups(keys: string[]): EvalGroup[] {
     group.keys.push(k);
     groups.set(id, group);
   }
-  return [...groups.values()];
+  // The named families first, in the order listed (FID, KID, shares…), then the rest as they came.
+  const rank = (g: EvalGroup) => {
+    const i = named.findIndex(([, id]) => id === g.id);
+    return i < 0 ? named.length : i;
+  };
+  return [...groups.values()].sort((a, b) => rank(a) - rank(b));
 }
 
 export function renderRun(root: HTMLElement, name: string): () => void {
@@ -129,10 +134,13 @@ export function renderRun(root: HTMLElement, name: string): () => void {
       if (stopped) return;
       const lossKeys = ['d_loss', 'g_loss'].filter((k) => train.some((m) => typeof m[k] === 'number'));
       const termKeys = numericKeys(train).filter((k) => !lossKeys.includes(k));
-      drawChart(lossCanvas, seriesOf(train, lossKeys), { title: 'Losses', xLabel: 'step', robust: true });
+      // One step axis for the losses and the evaluations, so that the charts line up.
+      const steps = [...train, ...evals].flatMap((m) => (typeof m.step === 'number' ? [m.step] : []));
+      const xRange: [number, number] | undefined = steps.length ? [Math.min(...steps), Math.max(...steps)] : undefined;
+      drawChart(lossCanvas, seriesOf(train, lossKeys), { title: 'Losses', xLabel: 'step', robust: true, xRange });
       lossCanvas.dataset.points = String(train.length);
       termsCanvas.hidden = termKeys.length === 0;
-      if (termKeys.length) drawChart(termsCanvas, seriesOf(train, termKeys), { title: 'Other terms', xLabel: 'step', robust: true });
+      if (termKeys.length) drawChart(termsCanvas, seriesOf(train, termKeys), { title: 'Other terms', xLabel: 'step', robust: true, xRange });
       renderLastEval();
       const groups = evalGroups(numericKeys(evals));
       if (groups.map((g) => g.id).join() !== [...evalCanvases.keys()].join()) {
@@ -143,7 +151,7 @@ export function renderRun(root: HTMLElement, name: string): () => void {
       }
       for (const g of groups) {
         const canvas = evalCanvases.get(g.id)!;
-        drawChart(canvas, seriesOf(evals, g.keys), { title: g.title, xLabel: 'step' });
+        drawChart(canvas, seriesOf(evals, g.keys), { title: g.title, xLabel: 'step', xRange });
         canvas.dataset.points = String(evals.filter((m) => g.keys.some((k) => typeof m[k] === 'number')).length);
       }
     };
