@@ -59,7 +59,7 @@ export async function evaluateImages(
   return { ...record, generate_seconds, eval_seconds: (performance.now() - started) / 1000 };
 }
 
-/** Samples per periodic image evaluation: ~1 s of generation and features for a 28×28 DCGAN on 2 cores. */
+/** Samples per periodic image evaluation: 1.5–4.4 s for the dcgan-mnist generator on 2 busy cores, as long as 3–8 steps. */
 export const PERIODIC_IMAGE_N = 1000;
 /** Metrics of a periodic image evaluation when the config's eval.metrics names none. */
 export const PERIODIC_IMAGE_METRICS = ['fid', 'kid', 'conf'];
@@ -108,7 +108,7 @@ function imageEvaluator(cfg: RunConfig, opts: RunEvaluatorOptions): RunEvaluator
     });
     if (first) log(`gantry: first evaluation took ${((performance.now() - started) / 1000).toFixed(1)} s`);
     first = false;
-    // Only numbers go into the eval line; the string fields (feature_net, resizer, dataset) are in the key names.
+    // Only numbers go into the eval line: the feature net is named in the keys, the dataset is in the config.
     return Object.fromEntries(Object.entries(r).filter((e): e is [string, number] => typeof e[1] === 'number'));
   };
 }
@@ -117,7 +117,9 @@ function imageEvaluator(cfg: RunConfig, opts: RunEvaluatorOptions): RunEvaluator
 export function runEvaluator(cfg: RunConfig, opts: RunEvaluatorOptions = {}): RunEvaluator | undefined {
   if (isToyName(cfg.data.name)) return (t, c) => evaluateToy(t, c, c.eval.n);
   // Only families with a sampler generate images; resized or recoloured data no longer fits the feature net.
-  if ((FEATURE_DATASETS as readonly string[]).includes(cfg.data.name) && cfg.model.family !== 'classifier' && nativeImages(cfg)) {
+  // Image runs are evaluated only when asked (eval.every > 0): the first evaluation may train the dataset's
+  // feature network (1–2 minutes on a fresh machine).
+  if (cfg.eval.every > 0 && (FEATURE_DATASETS as readonly string[]).includes(cfg.data.name) && cfg.model.family !== 'classifier' && nativeImages(cfg)) {
     return imageEvaluator(cfg, opts);
   }
   return undefined;
