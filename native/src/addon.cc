@@ -187,6 +187,16 @@ napi_value undefinedValue(napi_env env) {
   return v;
 }
 
+// Runs a kernel on the configured table and pool (under the configuration lock) once its arguments
+// are checked.
+template <typename F>
+napi_value runKernel(napi_env env, F&& kernel) {
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  kernel(*gKernels, *gPool);
+  return undefinedValue(env);
+}
+
 // ---- exported functions -----------------------------------------------------------------------
 
 napi_value makeInfo(napi_env env) {
@@ -450,10 +460,9 @@ napi_value ReduceStrided(napi_env env, napi_callback_info info) {
   const float* x = heap.at(args, args.number(1), outer * rows1 * mid * rows2 * inner, "x");
   float* out = heap.at(args, args.number(2), outer * mid * inner, "out");
   if (!args.ok) return nullptr;
-  std::lock_guard<std::mutex> lock(gConfigMutex);
-  ensureInitialized();
-  gKernels->reduceStrided(*gPool, x, out, int64_t(outer), int64_t(rows1), mid, rows2, inner, scale);
-  return undefinedValue(env);
+  return runKernel(env, [&](const KernelTable& k, ThreadPool& pool) {
+    k.reduceStrided(pool, x, out, int64_t(outer), int64_t(rows1), mid, rows2, inner, scale);
+  });
 }
 
 // binaryBlock(heap, op, fullOff, blockOff, blockFirst, outOff, n, span, cols)
@@ -472,10 +481,9 @@ napi_value BinaryBlock(napi_env env, napi_callback_info info) {
   const float* block = heap.at(args, args.number(3), args.ok ? n / span * cols : 0, "block");
   float* out = heap.at(args, args.number(5), n, "out");
   if (!args.ok) return nullptr;
-  std::lock_guard<std::mutex> lock(gConfigMutex);
-  ensureInitialized();
-  gKernels->binaryBlock(*gPool, op, full, block, blockFirst, out, int64_t(n), int64_t(span), cols);
-  return undefinedValue(env);
+  return runKernel(env, [&](const KernelTable& k, ThreadPool& pool) {
+    k.binaryBlock(pool, op, full, block, blockFirst, out, int64_t(n), int64_t(span), cols);
+  });
 }
 
 enum class MoveKind { Tile, Transpose };
@@ -520,18 +528,14 @@ napi_value MoveCommon(napi_env env, napi_callback_info info, MoveKind kind, cons
   const float* x = heap.at(args, args.number(1), inSize, "x");
   float* out = heap.at(args, args.number(2), outSize, "out");
   if (!args.ok) return nullptr;
-  std::lock_guard<std::mutex> lock(gConfigMutex);
-  ensureInitialized();
   const uint32_t* from = reinterpret_cast<const uint32_t*>(x);
   uint32_t* to = reinterpret_cast<uint32_t*>(out);
-  if (kind == MoveKind::Tile) {
-    gKernels->tile(*gPool, from, to, rank, shape, second);
-  } else {
-    int perm[kMaxMoveRank];
-    for (int k = 0; k < rank; ++k) perm[k] = int(second[k]);
-    gKernels->transpose(*gPool, from, to, rank, shape, perm);
-  }
-  return undefinedValue(env);
+  int perm[kMaxMoveRank];
+  for (int k = 0; k < rank; ++k) perm[k] = int(second[k]);
+  return runKernel(env, [&](const KernelTable& k, ThreadPool& pool) {
+    if (kind == MoveKind::Tile) k.tile(pool, from, to, rank, shape, second);
+    else k.transpose(pool, from, to, rank, shape, perm);
+  });
 }
 
 // tile(heap, xOff, outOff, shape: number[], reps: number[]) on 4-byte elements
