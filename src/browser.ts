@@ -221,7 +221,7 @@ export async function useBackend(order: readonly BrowserBackend[] = ['webgpu', '
  * Sample `index` of a generator's output ([n, h, w, c], values in `range`) as RGBA bytes for an
  * `ImageData` (grey for one channel).
  */
-export function sampleToRgba(out: { data: Float32Array; shape: number[] }, range: readonly [number, number], index = 0): { width: number; height: number; rgba: Uint8ClampedArray } {
+export function sampleToRgba(out: { data: Float32Array; shape: number[] }, range: readonly [number, number], index = 0): { width: number; height: number; rgba: Uint8ClampedArray<ArrayBuffer> } {
   const [, height, width, ch] = out.shape as [number, number, number, number];
   if (out.shape.length !== 4) throw new Error(`sampleToRgba: expected [n, h, w, c] images, got shape [${out.shape}]`);
   const [lo, hi] = range;

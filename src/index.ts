@@ -21,6 +21,11 @@
  * @module
  */
 
+/** The TF.js core Gantry runs on (the same instance, so tensors and backends are shared with custom code). */
+export * as tf from '@tensorflow/tfjs-core';
+/** zod, for a custom family's `modelSchema` (the same instance the config validation uses). */
+export { z } from 'zod';
+
 // ── engine ──────────────────────────────────────────────────────────────────────────────────────
 export { initEngine, ENGINE_NAMES, type EngineName } from './backend/engine.ts';
 
@@ -129,7 +134,6 @@ export { Trainer, disposeLosses, type StepLosses, type TrainerOptions } from './
 export {
   trainRun,
   openRun,
-  toyTarget,
   TrainingDivergedError,
   type ProgressReporter,
   type RunEvaluator,

@@ -2,7 +2,7 @@
  * End-to-end CLI behaviour: exact resume (also after SIGKILL), NaN handling, sampling formats and clear
  * errors on bad input. Runs the real `gantry` binary on a tiny 2-D config.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +18,7 @@ import { modeCoverage } from '../metrics/mode_coverage.ts';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(root, 'bin', 'gantry.js');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-cli-'));
+after(() => fs.rmSync(work, { recursive: true, force: true }));
 
 const TINY = `name: tiny-ring
 description: tiny ring config for tests
@@ -41,7 +42,7 @@ const cfgFile = path.join(work, 'tiny.yaml');
 fs.writeFileSync(cfgFile, TINY);
 
 function gantry(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, GANTRY_DEBUG: '' } });
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, GANTRY_DEBUG: '', GANTRY_FROM_SOURCE: '1' } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -164,4 +165,24 @@ test('bad input: unknown preset, malformed YAML, invalid value, missing and corr
   r = gantry(['train', cfgFile, '--out', path.join(work, 'straight')]);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /already holds a run/);
+  // --resume takes the saved config: a flag that would change it is an error naming the flag.
+  r = gantry(['train', '--out', path.join(work, 'straight'), '--resume', '--seed', '9']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--seed 9 would change it \(saved: 3\)/);
+  r = gantry(['train', '--out', path.join(work, 'straight'), '--resume', '--steps', '150']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--steps 150 is below the checkpoint's step 200/);
+});
+
+test('absurd --steps and --threads are refused; --version prints the package version', () => {
+  let r = gantry(['train', cfgFile, '--steps', '1e9']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--steps 1e9 is more than the limit of 10000000/);
+  r = gantry(['train', cfgFile, '--threads', '1000']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--threads 1000 is more than the limit of \d+ \(4 × the \d+ cores/);
+  r = gantry(['--version']);
+  assert.equal(r.code, 0);
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(r.stdout.trim(), pkg.version);
 });

@@ -3,6 +3,7 @@
  * Every command returns an exit code; errors print one clear message, never a stack trace for user errors.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { initEngine, type EngineName } from '../backend/engine.ts';
@@ -14,12 +15,22 @@ import { evalCommand } from './eval.ts';
 
 const BACKENDS = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'];
 
-function intArg(name: string, min = 0) {
+function intArg(name: string, min = 0, max = Number.MAX_SAFE_INTEGER, why = '') {
   return (v: string) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got '${v}'`);
+    if (n > max) throw new InvalidArgumentError(`${name} ${v} is more than the limit of ${max}${why}`);
     return n;
   };
+}
+
+/** Beyond these a value is a typo, not a plan: 1e7 steps is weeks of training; threads past 4× the cores only thrash. */
+export const MAX_STEPS = 10_000_000;
+export const MAX_THREADS = 4 * Math.max(1, os.availableParallelism());
+
+function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 function backendArg(v: string): string {
@@ -40,23 +51,28 @@ function timestamp(): string {
 export function buildProgram(): Command {
   const program = new Command('gantry')
     .description('Train, evaluate and serve GANs on TensorFlow.js')
+    .version(version(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError(false);
 
   program
     .command('train')
     .description('train a GAN from a preset or YAML config (default: dcgan-mnist)')
-    .argument('[preset]', 'preset name or path to a config.yaml', 'dcgan-mnist')
+    .argument('[preset]', 'preset name or path to a config.yaml (default dcgan-mnist; with --resume, the saved config)')
     .option('--out <dir>', 'run folder (default runs/<preset>-<time>)')
-    .option('--steps <n>', 'number of training steps', intArg('--steps', 1))
+    .option('--steps <n>', 'number of training steps (with --resume: the new budget; the LR schedule keeps its saved length)', intArg('--steps', 1, MAX_STEPS, ' (a run that long is almost certainly a typo)'))
     .option('--seed <s>', 'random seed', intArg('--seed', 0))
     .option('--batch-size <n>', 'batch size', intArg('--batch-size', 1))
     .option('--data-dir <dir>', 'dataset folder (CIFAR-10 batches, Fashion-MNIST idx files, an image folder)')
     .option('--backend <name>', `tensor engine: ${BACKENDS.join(', ')}`, backendArg, 'auto')
-    .option('--threads <n>', 'threads for native kernels (default: all cores)', intArg('--threads', 1))
-    .option('--resume', 'continue the run in --out from its last checkpoint')
-    .action(async (preset: string, o: { out?: string; steps?: number; seed?: number; batchSize?: number; dataDir?: string; backend: string; threads?: number; resume?: boolean }) => {
+    .option('--threads <n>', 'threads for native kernels (default: all cores)', intArg('--threads', 1, MAX_THREADS, ` (4 × the ${os.availableParallelism()} cores of this machine)`))
+    .option('--resume', 'continue the run in --out from its last checkpoint, with its saved config')
+    .action(async (presetArg: string | undefined, o: { out?: string; steps?: number; seed?: number; batchSize?: number; dataDir?: string; backend: string; threads?: number; resume?: boolean }) => {
       if (o.resume && !o.out) throw new UsageError('--resume needs --out <run folder>');
+      const { trainRun, readRunConfig } = await import('../train/run.ts');
+      // A resumed run takes its saved config; flags are only compared with it (trainRun names any that differ).
+      const saved = o.resume && fs.existsSync(path.join(o.out!, 'config.yaml')) ? readRunConfig(path.resolve(o.out!)) : null;
+      const preset = presetArg ?? 'dcgan-mnist';
       const overrides: Record<string, unknown> = {};
       if (o.seed !== undefined) overrides.seed = o.seed;
       const train: Record<string, unknown> = {};
@@ -64,14 +80,25 @@ export function buildProgram(): Command {
       if (o.batchSize !== undefined) train.batchSize = o.batchSize;
       if (Object.keys(train).length) overrides.train = train;
       if (o.dataDir !== undefined) overrides.data = { dir: path.resolve(o.dataDir) };
-      const cfg = loadConfig(preset, overrides);
+      const cfg = saved && presetArg === undefined ? saved : loadConfig(preset, overrides);
       const backend = await setupBackend(o.backend, o.threads);
       const presetName = path.basename(preset).replace(/\.ya?ml$/, '');
       const out = o.out ?? path.join('runs', `${presetName}-s${cfg.seed}-${timestamp()}`);
-      process.stderr.write(`gantry: training ${presetName} on ${backend} → ${out}\n`);
-      const { trainRun } = await import('../train/run.ts');
+      process.stderr.write(saved ? `gantry: resuming ${out} on ${backend}\n` : `gantry: training ${presetName} on ${backend} → ${out}\n`);
       const { runEvaluator } = await import('../metrics/run_eval.ts');
-      const res = await trainRun({ config: cfg, preset: presetName, outDir: out, resume: o.resume, steps: o.steps, progress: createProgress(), backend, evaluator: runEvaluator(cfg) });
+      const resumeFlags = { preset: presetArg, seed: o.seed, batchSize: o.batchSize, dataDir: o.dataDir };
+      const res = await trainRun({
+        config: cfg,
+        preset: presetName,
+        outDir: out,
+        resume: o.resume,
+        steps: o.steps,
+        resumeFlags,
+        progress: createProgress(),
+        backend,
+        evaluator: runEvaluator(saved ?? cfg),
+        handleSignals: true,
+      });
       const summary = { run: out, step: res.status.step, ...(res.finalEval ?? {}) };
       process.stdout.write(JSON.stringify(summary) + '\n');
     });
@@ -103,7 +130,7 @@ export function buildProgram(): Command {
     .option('--data-dir <dir>', 'dataset folder for --samples / --real-vs-real (a run uses its own)')
     .option('--seed <s>', 'random seed', intArg('--seed', 0), 0)
     .option('--backend <name>', 'tensor engine', backendArg, 'auto')
-    .option('--threads <n>', 'threads for native kernels (default: all cores)', intArg('--threads', 1))
+    .option('--threads <n>', 'threads for native kernels (default: all cores)', intArg('--threads', 1, MAX_THREADS, ` (4 × the ${os.availableParallelism()} cores of this machine)`))
     .action(async (run: string | undefined, o: Record<string, unknown>) => {
       await setupBackend(o.backend as string, o.threads as number | undefined);
       const result = await evalCommand(run, o);
@@ -160,7 +187,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-const USER_ERRORS = new Set(['ConfigError', 'CheckpointError', 'UsageError', 'TrainingDivergedError', 'DataError']);
+const USER_ERRORS = new Set(['ConfigError', 'CheckpointError', 'UsageError', 'TrainingDivergedError', 'DataError', 'RunUsageError', 'RunLockedError', 'RunInterruptedError', 'WriteError']);
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -170,6 +197,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     const err = e as Error;
+    if (err.name === 'RunInterruptedError') {
+      // Not a failure of gantry: the conventional 128 + signal code, with the resume hint.
+      process.stderr.write(`gantry: ${err.message}\n`);
+      return (err as Error & { signal?: string }).signal === 'SIGTERM' ? 143 : 130;
+    }
     process.stderr.write(`gantry: error: ${err.message}\n`);
     if (!USER_ERRORS.has(err.name) && process.env.GANTRY_DEBUG) process.stderr.write(`${err.stack}\n`);
     return 1;

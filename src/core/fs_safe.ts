@@ -65,7 +65,7 @@ export function writeAll(fd: number, data: string | Uint8Array, file: string): v
         throw Object.assign(new Error('ENOSPC: no space left on device, write (injected)'), { code: 'ENOSPC' });
       }
       const n = writeImpl(fd, buf, off, buf.byteLength - off);
-      if (!Number.isInteger(n) || n <= 0) throw Object.assign(new Error(`short write: ${off} of ${buf.byteLength} bytes written`), { code: 'EIO' });
+      if (!Number.isInteger(n) || n <= 0) throw new WriteError(file, 'EIO', `cannot write ${file}: short write (${off} of ${buf.byteLength} bytes written, then no progress)`);
       off += n;
     }
   } catch (e) {
@@ -104,7 +104,10 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw writeError(file, e);
+    // Name the file the caller asked for; the temporary twin is an implementation detail.
+    const code = (e as NodeJS.ErrnoException).code ?? (e as WriteError).code;
+    const reason = code && REASONS[code] ? `${REASONS[code]} (${code})` : (e as Error).message.replace(/^cannot write \S+: /, '');
+    throw new WriteError(file, code, `cannot write ${file}: ${reason}`);
   }
 }
 

@@ -6,10 +6,9 @@
  * EventSource resumes with Last-Event-ID), `status` (the parsed status.json), `sample` ({file, step}),
  * `reset` (metrics.jsonl shrank: the client should reload).
  */
-import fs from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
-import { listSamples, parseMetricLines } from './run_store.ts';
+import { listSamples, openRegular, parseMetricLines, readSmallFile } from './run_store.ts';
 
 /** Most bytes of metrics.jsonl read per poll; a larger backlog is sent over the following polls. */
 const MAX_READ_BYTES = 4 << 20;
@@ -114,12 +113,10 @@ export class RunEventStream {
    */
   private async readMetrics(skip: number, drain: boolean): Promise<void> {
     const file = path.join(this.opts.dir, 'metrics.jsonl');
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(file, 'r');
-    } catch {
-      return;
-    }
+    // Only a regular file that is not a symlink, opened without blocking (a FIFO would hang the poll).
+    const opened = await openRegular(file);
+    if ('error' in opened) return;
+    const { handle } = opened;
     try {
       for (;;) {
         const { size } = await handle.stat();
@@ -149,18 +146,6 @@ export class RunEventStream {
 }
 
 async function readText(file: string): Promise<string | null> {
-  try {
-    const handle = await fs.open(file, 'r');
-    try {
-      const { size } = await handle.stat();
-      if (size > 1 << 20) return null;
-      const buf = Buffer.alloc(size);
-      await handle.read(buf, 0, size, 0);
-      return buf.toString('utf8');
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return null;
-  }
+  const r = await readSmallFile(file);
+  return 'text' in r ? r.text : null;
 }

@@ -1,8 +1,11 @@
 /**
  * Read-only access to a runs folder (docs/RUN_FORMAT.md) for the studio server. Every name that comes
  * from the network is checked against a strict pattern and every resolved path is checked, after
- * following symlinks, to stay inside the runs folder; file reads are bounded in size.
+ * following symlinks, to stay inside the runs folder; file reads are bounded in size. Files are opened only
+ * when they are regular files that are not symlinks (O_NOFOLLOW, then fstat), without blocking (O_NONBLOCK:
+ * a FIFO cannot hang the server), and every read has a time limit.
  */
+import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -44,6 +47,43 @@ function isInside(root: string, target: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
+/** Longest a single file read may take before the server gives up on it. */
+export const FILE_READ_TIMEOUT_MS = 2000;
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new HttpError(504, `timed out reading ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Opens `file` for reading only if it is a regular file and not a symlink. Returns the handle, or why not
+ * ('missing', or a message such as "status.json is a symlink").
+ */
+export async function openRegular(file: string): Promise<{ handle: fs.FileHandle; size: number } | { error: string; missing?: true }> {
+  const name = path.basename(file);
+  let handle: fs.FileHandle;
+  try {
+    handle = await withTimeout(fs.open(file, OPEN_FLAGS), FILE_READ_TIMEOUT_MS, name);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { error: `${name} is missing`, missing: true };
+    if (code === 'ELOOP') return { error: `${name} is a symlink (not served)` };
+    return { error: `${name}: ${e instanceof HttpError ? e.message : `cannot open (${code ?? 'error'})`}` };
+  }
+  const st = await handle.stat();
+  if (!st.isFile()) {
+    await handle.close();
+    return { error: `${name} is not a regular file (${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a special file'})` };
+  }
+  return { handle, size: st.size };
+}
+
 export class RunStore {
   readonly root: string;
   private realRoot: string | null = null;
@@ -82,6 +122,27 @@ export class RunStore {
     return real;
   }
 
+  /**
+   * A file to serve inside a run folder: every component below the run folder must be a real directory
+   * and the file itself a regular file, none of them a symlink (404 otherwise, 403 for a symlink).
+   */
+  async resolveFile(name: string, ...rest: string[]): Promise<string> {
+    let cur = await this.resolve(name);
+    for (let i = 0; i < rest.length; i++) {
+      cur = path.join(cur, rest[i]!);
+      let st: import('node:fs').Stats;
+      try {
+        st = await fs.lstat(cur);
+      } catch {
+        throw new HttpError(404, `not found: ${name}/${rest.join('/')}`);
+      }
+      if (st.isSymbolicLink()) throw new HttpError(403, `${name}/${rest.slice(0, i + 1).join('/')} is a symlink (not served)`);
+      const last = i === rest.length - 1;
+      if (last ? !st.isFile() : !st.isDirectory()) throw new HttpError(404, `not a ${last ? 'regular file' : 'folder'}: ${name}/${rest.slice(0, i + 1).join('/')}`);
+    }
+    return cur;
+  }
+
   async listRunNames(): Promise<string[]> {
     let entries: import('node:fs').Dirent[];
     try {
@@ -105,7 +166,14 @@ export class RunStore {
 
   async listRuns(): Promise<RunSummary[]> {
     const names = await this.listRunNames();
-    const runs = await Promise.all(names.map((n) => this.summary(n)));
+    // One unreadable run folder is reported in its entry, never fails the list.
+    const runs = await Promise.all(
+      names.map((n) =>
+        this.summary(n).catch(
+          (e: unknown): RunSummary => ({ name: n, status: null, statusError: `unreadable run folder: ${(e as Error).message}`, lastMetrics: null, lastEval: null, hasExport: false, latestSample: null }),
+        ),
+      ),
+    );
     const updated = (r: RunSummary) => r.status?.updatedAt ?? r.status?.startedAt ?? '';
     return runs.sort((a, b) => updated(b).localeCompare(updated(a)) || a.name.localeCompare(b.name));
   }
@@ -142,33 +210,37 @@ export class RunStore {
 
 async function exists(file: string): Promise<boolean> {
   try {
-    await fs.access(file);
-    return true;
+    return (await fs.lstat(file)).isFile();
   } catch {
     return false;
   }
 }
 
 async function readSmallText(file: string): Promise<string | null> {
-  let handle: fs.FileHandle;
+  const r = await readSmallFile(file);
+  return 'text' in r ? r.text : null;
+}
+
+/** A small regular file's text (its first MAX_SMALL_FILE_BYTES), or why it was not read. */
+export async function readSmallFile(file: string): Promise<{ text: string } | { error: string; missing?: true }> {
+  const opened = await openRegular(file);
+  if ('error' in opened) return opened;
+  const { handle, size } = opened;
   try {
-    handle = await fs.open(file, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const { size } = await handle.stat();
     const buf = Buffer.alloc(Math.min(size, MAX_SMALL_FILE_BYTES));
-    await handle.read(buf, 0, buf.length, 0);
-    return buf.toString('utf8');
+    const { bytesRead } = await withTimeout(handle.read(buf, 0, buf.length, 0), FILE_READ_TIMEOUT_MS, path.basename(file));
+    return { text: buf.subarray(0, bytesRead).toString('utf8') };
+  } catch (e) {
+    return { error: `${path.basename(file)}: ${(e as Error).message}` };
   } finally {
     await handle.close();
   }
 }
 
 export async function readStatus(dir: string): Promise<{ status: RunStatus | null; error?: string }> {
-  const text = await readSmallText(path.join(dir, 'status.json'));
-  if (text === null) return { status: null, error: 'status.json is missing' };
+  const r = await readSmallFile(path.join(dir, 'status.json'));
+  if ('error' in r) return { status: null, error: r.error };
+  const text = r.text;
   try {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
@@ -196,20 +268,18 @@ export function parseMetricLines(text: string): MetricLine[] {
 }
 
 async function readRange(file: string, maxBytes: number): Promise<string | null> {
-  let handle: fs.FileHandle;
+  const opened = await openRegular(file);
+  if ('error' in opened) return null;
+  const { handle, size } = opened;
   try {
-    handle = await fs.open(file, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const { size } = await handle.stat();
     const start = Math.max(0, size - maxBytes);
     const buf = Buffer.alloc(size - start);
-    await handle.read(buf, 0, buf.length, start);
-    let text = buf.toString('utf8');
+    const { bytesRead } = await withTimeout(handle.read(buf, 0, buf.length, start), FILE_READ_TIMEOUT_MS, path.basename(file));
+    let text = buf.subarray(0, bytesRead).toString('utf8');
     if (start > 0) text = text.slice(text.indexOf('\n') + 1); // drop the cut first line
     return text;
+  } catch {
+    return null;
   } finally {
     await handle.close();
   }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { RunEventStream } from './run_events.ts';
-import { EXPORT_FILE_PATTERN, HttpError, RunStore, SAMPLE_FILE_PATTERN } from './run_store.ts';
+import { EXPORT_FILE_PATTERN, HttpError, openRegular, RunStore, SAMPLE_FILE_PATTERN } from './run_store.ts';
 
 export interface ServerOptions {
   runsDir: string;
@@ -103,13 +103,13 @@ export async function buildServer(opts: Omit<ServerOptions, 'port'>): Promise<Fa
 
   app.get<{ Params: { name: string; file: string } }>('/runs/:name/samples/:file', async (req, reply) => {
     checkFile(req.params.file, SAMPLE_FILE_PATTERN, 'sample file');
-    const file = await store.resolve(req.params.name, 'samples', req.params.file);
+    const file = await store.resolveFile(req.params.name, 'samples', req.params.file);
     return sendFile(reply, file, 'image/png');
   });
 
   app.get<{ Params: { name: string; file: string } }>('/runs/:name/export/:file', async (req, reply) => {
     checkFile(req.params.file, EXPORT_FILE_PATTERN, 'export file');
-    const file = await store.resolve(req.params.name, 'export', req.params.file);
+    const file = await store.resolveFile(req.params.name, 'export', req.params.file);
     return sendFile(reply, file, req.params.file.endsWith('.json') ? 'application/json' : 'application/octet-stream');
   });
 
@@ -146,14 +146,19 @@ function checkFile(file: string, pattern: RegExp, what: string): void {
 }
 
 async function sendFile(reply: FastifyReply, file: string, type: string): Promise<FastifyReply> {
-  const stat = await fs.promises.stat(file);
-  if (!stat.isFile()) throw new HttpError(404, `not a file: ${path.basename(file)}`);
-  if (stat.size > MAX_SERVED_FILE_BYTES) throw new HttpError(413, `${path.basename(file)} is ${stat.size} bytes, over the ${MAX_SERVED_FILE_BYTES}-byte limit`);
+  // Opened without following a symlink or blocking on a FIFO, then checked on the open descriptor itself.
+  const opened = await openRegular(file);
+  if ('error' in opened) throw new HttpError(opened.missing ? 404 : 403, opened.error);
+  const { handle, size } = opened;
+  if (size > MAX_SERVED_FILE_BYTES) {
+    await handle.close();
+    throw new HttpError(413, `${path.basename(file)} is ${size} bytes, over the ${MAX_SERVED_FILE_BYTES}-byte limit`);
+  }
+  const { mtime } = await handle.stat();
   return reply
     .type(type)
-    .header('content-length', stat.size)
+    .header('content-length', size)
     .header('cache-control', 'no-cache')
-    .header('last-modified', stat.mtime.toUTCString())
-    .send(fs.createReadStream(file));
+    .header('last-modified', mtime.toUTCString())
+    .send(handle.createReadStream());
 }
-

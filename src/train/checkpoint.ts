@@ -95,6 +95,11 @@ export async function saveCheckpoint(dir: string, step: number, tensors: Record<
     faultPoint('state');
     fsyncDir(tmp);
     const old = `${dir}.old`;
+    // A crash between the two renames of the last save left only `dir.old`: put it back before dropping `.old`.
+    if (!fs.existsSync(path.join(dir, 'state.json')) && fs.existsSync(path.join(old, 'state.json'))) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.renameSync(old, dir);
+    }
     fs.rmSync(old, { recursive: true, force: true });
     if (fs.existsSync(dir)) fs.renameSync(dir, old);
     faultPoint('swap');
@@ -174,11 +179,14 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CheckpointError(`corrupt checkpoint ${found}: ${code === 'ENOENT' ? 'tensors.bin is missing' : `cannot read ${binPath}: ${(e as Error).message}`}`);
   }
-  const meta = validateMeta(raw, stateFile, blob.byteLength);
-  const digest = meta.format === CHECKPOINT_FORMAT_V1 ? createHash('sha256').update(blob).digest('hex') : checkpointDigest(meta, blob);
-  if (digest !== meta.sha256) {
-    throw new CheckpointError(`corrupt checkpoint ${found}: checksum mismatch over state.json and tensors.bin (file damaged, truncated or edited)`);
+  // The checksum first (a damaged file is the likely cause of anything odd), then every key on its own.
+  if (isObject(raw) && typeof raw.sha256 === 'string' && (raw.format === CHECKPOINT_FORMAT || raw.format === CHECKPOINT_FORMAT_V1)) {
+    const digest = raw.format === CHECKPOINT_FORMAT_V1 ? createHash('sha256').update(blob).digest('hex') : checkpointDigest(raw as unknown as CheckpointMeta, blob);
+    if (digest !== raw.sha256) {
+      throw new CheckpointError(`corrupt checkpoint ${found}: checksum mismatch over state.json and tensors.bin (file damaged, truncated or edited)`);
+    }
   }
+  const meta = validateMeta(raw, stateFile, blob.byteLength);
   const tensors: Record<string, tf.Tensor> = {};
   for (const e of meta.tensors) {
     const bytes = blob.subarray(e.offset, e.offset + e.length);

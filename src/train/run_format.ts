@@ -13,7 +13,7 @@ export type { SamplerInput };
 export interface RunStatus {
   name: string;
   preset: string;
-  state: 'running' | 'done' | 'failed';
+  state: 'running' | 'done' | 'failed' | 'interrupted';
   step: number;
   totalSteps: number;
   startedAt: string;
