@@ -6,12 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { initEngine, type EngineName } from '../backend/engine.ts';
+import type { EngineName } from '../backend/engine.ts';
 import { listPresets } from '../core/config.ts';
-import { loadConfig } from '../families/config.ts';
-import { createProgress } from './progress.ts';
-import { sampleCommand } from './sample.ts';
-import { evalCommand } from './eval.ts';
+// TF.js, the families and the metrics load inside the commands that use them, so `gantry --help`,
+// `--version` and `presets` start without them.
 
 const BACKENDS = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'];
 
@@ -39,6 +37,7 @@ function backendArg(v: string): string {
 }
 
 export async function setupBackend(name: string | undefined, threads?: number): Promise<string> {
+  const { initEngine } = await import('../backend/engine.ts');
   return initEngine((name ?? 'auto') as EngineName, { threads, quiet: true });
 }
 
@@ -80,6 +79,7 @@ export function buildProgram(): Command {
       if (o.batchSize !== undefined) train.batchSize = o.batchSize;
       if (Object.keys(train).length) overrides.train = train;
       if (o.dataDir !== undefined) overrides.data = { dir: path.resolve(o.dataDir) };
+      const { loadConfig } = await import('../families/config.ts');
       const cfg = saved && presetArg === undefined ? saved : loadConfig(preset, overrides);
       const backend = await setupBackend(o.backend, o.threads);
       const presetName = path.basename(preset).replace(/\.ya?ml$/, '');
@@ -94,7 +94,7 @@ export function buildProgram(): Command {
         resume: o.resume,
         steps: o.steps,
         resumeFlags,
-        progress: createProgress(),
+        progress: (await import('./progress.ts')).createProgress(),
         backend,
         evaluator: runEvaluator(saved ?? cfg),
         handleSignals: true,
@@ -114,6 +114,7 @@ export function buildProgram(): Command {
     .option('--backend <name>', 'tensor engine', backendArg, 'auto')
     .action(async (run: string, o: { out: string; n: number; seed: number; class?: number; backend: string }) => {
       await setupBackend(o.backend);
+      const { sampleCommand } = await import('./sample.ts');
       await sampleCommand(run, o);
     });
 
@@ -133,6 +134,7 @@ export function buildProgram(): Command {
     .option('--threads <n>', 'threads for native kernels (default: all cores)', intArg('--threads', 1, MAX_THREADS, ` (4 × the ${os.availableParallelism()} cores of this machine)`))
     .action(async (run: string | undefined, o: Record<string, unknown>) => {
       await setupBackend(o.backend as string, o.threads as number | undefined);
+      const { evalCommand } = await import('./eval.ts');
       const result = await evalCommand(run, o);
       process.stdout.write(JSON.stringify(result) + '\n');
     });
