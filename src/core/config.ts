@@ -36,7 +36,8 @@ export function parseYaml(text: string, source: string): unknown {
       const where = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
       throw new ConfigError(`malformed YAML in ${source}${where}: ${e.message.split('\n')[0]}`);
     }
-    throw e;
+    // The yaml package throws plain errors for some semantic faults (an alias to an undefined anchor).
+    throw new ConfigError(`malformed YAML in ${source}: ${(e as Error).message.split('\n')[0]}`);
   }
 }
 

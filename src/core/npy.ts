@@ -28,6 +28,7 @@ export function readNpy(file: string): { data: Float32Array; shape: number[] } {
   if (descr !== '<f4' && descr !== '<f8' && descr !== '|u1') throw new Error(`${file}: dtype ${descr} not supported (need float32, float64 or uint8)`);
   if (shapeText === undefined) throw new Error(`${file}: header has no shape`);
   const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`${file}: header shape (${shapeText}) must be non-negative integers`);
   const count = shape.reduce((a, b) => a * b, 1);
   const body = buf.subarray(start + hlen);
   const width = descr === '<f8' ? 8 : descr === '<f4' ? 4 : 1;

@@ -113,9 +113,8 @@ test('checkpoint loader: mutated state.json and tensors.bin give a CheckpointErr
   }
 });
 
-// Known finding, outside this change's files (src/core/config.ts parseYaml): an undefined alias such as
-// `seed: *-` escapes as a raw YAML ReferenceError. Kept running as a todo so it shows until fixed.
-test('YAML config: arbitrary text and values give a ConfigError naming the source, or a valid config', { todo: 'parseYaml lets YAML ReferenceError (undefined alias) escape' }, () => {
+// Found by this fuzzer: an undefined alias such as `seed: *-` escaped as a raw YAML ReferenceError (fixed in parseYaml).
+test('YAML config: arbitrary text and values give a ConfigError naming the source, or a valid config', () => {
   const keys = fc.constantFrom('seed', 'data', 'model', 'train', 'eval', 'name', 'loss', 'steps', 'batchSize', 'family', 'network');
   const yamlText = fc.oneof(
     fc.string({ maxLength: 200 }),
@@ -137,9 +136,9 @@ test('YAML config: arbitrary text and values give a ConfigError naming the sourc
   );
 });
 
-// Known finding, outside this change's files (src/core/npy.ts): a shape entry that is not a number (e.g. a NUL
-// byte) makes `new Float32Array(NaN)` throw a raw RangeError. Kept running as a todo so it shows until fixed.
-test('.npy reader', { todo: 'readNpy: non-numeric or negative shape entries throw a raw RangeError' }, () => {
+// Found by this fuzzer: a shape entry that is not a number (e.g. a NUL byte) made `new Float32Array(NaN)` throw a
+// raw RangeError (readNpy now checks the shape).
+test('.npy reader', () => {
   fuzzFile('x.npy', mutated(encodeNpy(Float32Array.from([1, 2, 3, 4, 5, 6]), [2, 3])), readNpy, (v) => assert.equal(v.data.length, v.shape.reduce((a, b) => a * b, 1)));
 });
 
