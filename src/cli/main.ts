@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { EngineName } from '../backend/engine.ts';
-import { listPresets } from '../core/config.ts';
 // TF.js, the families and the metrics load inside the commands that use them, so `gantry --help`,
 // `--version` and `presets` start without them.
 
@@ -142,7 +141,8 @@ export function buildProgram(): Command {
   program
     .command('presets')
     .description('list the presets')
-    .action(() => {
+    .action(async () => {
+      const { listPresets } = await import('../core/config.ts');
       for (const p of listPresets()) process.stdout.write(`${p.name.padEnd(16)} ${p.description}\n`);
     });
 
