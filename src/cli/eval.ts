@@ -42,7 +42,8 @@ export async function evalCommand(run: string | undefined, o: Record<string, unk
     if (toy) {
       if (metrics.some((m) => m !== 'modes')) throw new Error(`run ${run} is on 2-D data: only 'modes' applies`);
       const n = Number(o.n ?? 2500);
-      return { run, step, dataset: cfg.data.name, ...(await evaluateToy(trainer, cfg, n, seed + 104729)) };
+      // The samples depend on --seed; training's own final eval used the run's seed (`--seed ${cfg.seed}` reproduces it).
+      return { run, step, dataset: cfg.data.name, ...(await evaluateToy(trainer, cfg, n, seed + 104729)), sample_seed: seed, training_eval_seed: cfg.seed };
     }
     const result = await evaluateImages(trainer, cfg, { metrics, n: Number(o.n ?? 10000), seed, sampleSeed: seed + 1, ref: ref as 'test' | 'train' });
     return { run, step, ...result };

@@ -174,6 +174,30 @@ function checkShape(net: FeatureNet, shape: number[]): void {
  * only, no reference), stacked_modes{N}_{net}, stacked_kl{N}_{net}, class_acc{N}_{net}; plus feature_net,
  * feature_net_test_accuracy, n_samples, n_ref, resizer, eval_seconds.
  */
+/** Metrics that compare the sample distribution with the reference one. */
+const DISTRIBUTION_METRICS = new Set(['fid', 'kid', 'pr', 'dc']);
+const MIN_DISTRIBUTION_SAMPLES = 10;
+/** Samples must lie in the data range [-1, 1]; a little slack for resampled or rounded values. */
+const RANGE_SLACK = 0.01;
+
+/** Refuses NaN/Inf and values outside [-1, 1], naming the first bad sample and what the values look like. */
+function checkSampleValues(samples: Float32Array, per: number): void {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < samples.length; i++) {
+    const v = samples[i]!;
+    if (!Number.isFinite(v)) {
+      throw new Error(`evaluate: sample ${Math.floor(i / per)} holds ${v}: samples must be finite (did the generator diverge, or is the file damaged?)`);
+    }
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (lo < -1 - RANGE_SLACK || hi > 1 + RANGE_SLACK) {
+    const hint = hi > 2 ? ' — they look like 0..255 pixels: map them with v / 127.5 − 1' : '';
+    throw new Error(`evaluate: sample values span [${lo.toPrecision(4)}, ${hi.toPrecision(4)}], outside the data range [-1, 1]${hint}`);
+  }
+}
+
 export async function evaluate(opts: EvaluateOptions): Promise<MetricRecord> {
   const started = performance.now();
   const metrics = parseMetrics(opts.metrics, opts.dataset);
@@ -186,6 +210,10 @@ export async function evaluate(opts: EvaluateOptions): Promise<MetricRecord> {
   const n = Math.min(opts.n, opts.count);
   if (n < 2) throw new Error(`evaluate: need at least 2 samples, got ${opts.count}`);
   const samples = opts.samples.subarray(0, n * per);
+  checkSampleValues(samples, per);
+  if ([...metrics].some((m) => DISTRIBUTION_METRICS.has(m)) && n < MIN_DISTRIBUTION_SAMPLES) {
+    throw new Error(`evaluate: ${[...metrics].filter((m) => DISTRIBUTION_METRICS.has(m)).join(', ')} need at least ${MIN_DISTRIBUTION_SAMPLES} samples, got ${n}: a distance between distributions from so few samples means nothing`);
+  }
   const netDataset: FeatureDataset = opts.dataset === 'stacked-mnist' ? 'mnist' : opts.dataset;
   const net = opts.featureNet ?? (await getFeatureNet(netDataset, { dataDir: opts.dataDir, ...opts.featureNetOptions }));
   const tag = countTag(n);

@@ -196,3 +196,16 @@ test("realVsReal 'conf': scored on held-out test images, the other metrics on tr
   for (const k of ['confident10k_stubnet_p90', 'class_share_min10k_stubnet', 'class_share_max10k_stubnet']) assert.equal(all[k], direct[k], k);
   net.dispose();
 });
+
+test('evaluate refuses NaN/Inf samples, values outside [-1, 1] (with a hint for 0..255 pixels) and too few samples for a distance', async () => {
+  const net = stubNet();
+  const base = { metrics: ['fid'], count: 20, shape: [28, 28, 1], dataset: 'mnist' as const, ref: 'test' as const, n: 20, seed: 0, featureNet: net };
+  const x = new Float32Array(20 * 784).fill(0.5);
+  x[3 * 784 + 7] = NaN;
+  await assert.rejects(evaluate({ ...base, samples: x }), /sample 3 holds NaN: samples must be finite/);
+  x[3 * 784 + 7] = Infinity;
+  await assert.rejects(evaluate({ ...base, samples: x }), /sample 3 holds Infinity/);
+  const pixels = new Float32Array(20 * 784).fill(200);
+  await assert.rejects(evaluate({ ...base, samples: pixels }), /outside the data range \[-1, 1\] — they look like 0\.\.255 pixels/);
+  await assert.rejects(evaluate({ ...base, samples: new Float32Array(3 * 784), count: 3, n: 3 }), /fid need at least 10 samples, got 3/);
+});
