@@ -125,6 +125,9 @@ test('eval --metrics modes prints the PacGAN coverage of the run\'s own samples 
   assert.equal(obj.step, 200);
   assert.equal(obj.num_modes, 8);
   assert.equal(obj.n_samples, 2500);
+  // The output says which seed drew its samples and which one training's final eval used (the TINY config's 3).
+  assert.equal(obj.sample_seed, 0);
+  assert.equal(obj.training_eval_seed, 3);
   // eval (default --seed 0) draws its 2,500 samples with seed 104729: the same samples `gantry sample` gives
   // for that seed, so its numbers must be exactly modeCoverage's on them.
   assert.equal(gantry(['sample', run, '--n', '2500', '--seed', '104729', '--out', path.join(work, 'e.npy')]).code, 0);
