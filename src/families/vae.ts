@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { optimizerSchema } from '../core/config.ts';
 import type { Rng } from '../core/rng.ts';
 import { bernoulliNll, gaussianKl, gaussianNll } from '../losses/terms.ts';
+import { runInBatches } from '../models/batched.ts';
 import { buildVaeSpecs, vaeArchSchema } from '../models/vae_nets.ts';
 import type { Trainer } from '../train/trainer.ts';
 import { defineFamily, type FamilyBuildContext, type FamilyInstance, type Phase } from './family.ts';
@@ -120,18 +121,10 @@ export async function reconstruct(trainer: Trainer, images: Float32Array, batch 
   const shape = encoder.shapes.x!;
   const per = shape.reduce((a, b) => a * b, 1);
   if (images.length % per !== 0) throw new Error(`reconstruct: ${images.length} values are not a whole number of [${shape}] images`);
-  const n = images.length / per;
-  const out = new Float32Array(images.length);
-  for (let i = 0; i < n; i += batch) {
-    const m = Math.min(batch, n - i);
-    const y = tf.tidy(() => {
-      const mu = encoder.run(tf.tensor(images.subarray(i * per, (i + m) * per), [m, ...shape]), { training: false }, ['mu']).mu!;
-      return decoder.run({ z: mu }, { training: false }, ['image']).image!;
-    });
-    out.set(await y.data(), i * per);
-    y.dispose();
-  }
-  return out;
+  return runInBatches(images.length / per, per, batch, (i, m) => {
+    const mu = encoder.run(tf.tensor(images.subarray(i * per, (i + m) * per), [m, ...shape]), { training: false }, ['mu']).mu!;
+    return decoder.run({ z: mu }, { training: false }, ['image']).image!;
+  });
 }
 
 export const vaeFamily = defineFamily('vae', 'variational autoencoder: conv or MLP encoder/decoder, Bernoulli or Gaussian likelihood, KL warm-up', vaeModelSchema, buildVae);

@@ -11,6 +11,7 @@ import { Rng, type RngState } from '../core/rng.ts';
 import type { DataSource } from '../data/dataset.ts';
 import { getFamily, type FamilyInstance, type FamilyState, type Phase, type SampleOptions, type SamplerSpec, type StepContext } from '../families/family.ts';
 import type { RunConfig } from '../families/config.ts';
+import { runInBatches } from '../models/batched.ts';
 import { Network } from '../models/network.ts';
 import { Ema } from './ema.ts';
 import { createOptimizer, type Optimizer } from './optimizers.ts';
@@ -108,8 +109,12 @@ export class Trainer {
 
   /** Shape of one sample (the sampler's output), without the batch axis. */
   get sampleShape(): number[] {
-    const net = this.sampler;
-    return net.shapes[this.samplerSpec.output ?? net.graph.outputs[0]!]!;
+    return this.sampler.shapes[this.samplerOutput]!;
+  }
+
+  /** The sampler network's output that holds the samples. */
+  private get samplerOutput(): string {
+    return this.samplerSpec.output ?? this.sampler.graph.outputs[0]!;
   }
 
   get numClasses(): number {
@@ -198,21 +203,13 @@ export class Trainer {
   /** n samples from the sampler network, in batches, as one Float32Array in the data's range. */
   async generate(n: number, rng: Rng, opts: SampleOptions & { batch?: number } = {}): Promise<Float32Array> {
     const net = this.sampler;
-    const output = this.samplerSpec.output ?? net.graph.outputs[0]!;
-    const per = net.shapes[output]!.reduce((a, b) => a * b, 1);
-    const out = new Float32Array(n * per);
-    const batch = opts.batch ?? 500;
-    for (let i = 0; i < n; i += batch) {
-      const m = Math.min(batch, n - i);
-      const y = tf.tidy(() => {
-        const given = opts.inputs && Object.fromEntries(Object.entries(opts.inputs).map(([k, v]) => [k, v.subarray((i * v.length) / n, ((i + m) * v.length) / n)]));
-        const inputs = this.family.sampleInputs(m, rng, { labels: opts.labels?.subarray(i, i + m), inputs: given });
-        return net.run(inputs, { training: false }, [output])[output]!;
-      });
-      out.set(await y.data(), i * per);
-      y.dispose();
-    }
-    return out;
+    const output = this.samplerOutput;
+    const per = this.sampleShape.reduce((a, b) => a * b, 1);
+    return runInBatches(n, per, opts.batch ?? 500, (i, m) => {
+      const given = opts.inputs && Object.fromEntries(Object.entries(opts.inputs).map(([k, v]) => [k, v.subarray((i * v.length) / n, ((i + m) * v.length) / n)]));
+      const inputs = this.family.sampleInputs(m, rng, { labels: opts.labels?.subarray(i, i + m), inputs: given });
+      return net.run(inputs, { training: false }, [output])[output]!;
+    });
   }
 
   /** Everything the trainer holds, as named tensors (not copies: do not dispose). */
