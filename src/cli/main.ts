@@ -139,6 +139,46 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('sweep')
+    .description('run a sweep file (grid × seeds) on a local pool, or on BullMQ workers with --redis; prints one JSON object')
+    .argument('<file>', 'sweep.yaml: base, seeds, grid, list, overrides, metrics (see README "Sweeps")')
+    .option('--out <dir>', 'results folder (default runs/sweeps/<name>); a re-run skips the jobs finished there')
+    .option('--workers <n>', 'local job processes at once (default one per 2 cores)', intArg('--workers', 1, MAX_THREADS))
+    .option('--redis <url>', 'enqueue on BullMQ at this Redis (redis://host:port) and wait for `gantry worker`s')
+    .option('--queue <name>', 'BullMQ queue with --redis', 'gantry-sweep')
+    .option('--threads <n>', 'threads per local job (default: cores / workers)', intArg('--threads', 1, MAX_THREADS))
+    .option('--backend <name>', 'tensor engine of local jobs', backendArg, 'auto')
+    .action(async (file: string, o: { out?: string; workers?: number; redis?: string; queue: string; threads?: number; backend: string }) => {
+      const { sweepCommand } = await import('./sweep.ts');
+      process.stdout.write(JSON.stringify(await sweepCommand(file, o)) + '\n');
+    });
+
+  program
+    .command('worker')
+    .description('take sweep jobs from BullMQ (Redis) and train them until stopped')
+    .requiredOption('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379')
+    .option('--queue <name>', 'BullMQ queue to take jobs from', 'gantry-sweep')
+    .option('--concurrency <n>', 'jobs at once', intArg('--concurrency', 1, MAX_THREADS), 1)
+    .option('--runs <dir>', 'runs root: jobs train in <runs>/sweeps/<sweep>/runs/<job>; share it to resume a dead worker\'s job', 'runs')
+    .option('--threads <n>', 'threads per job (default: cores / concurrency)', intArg('--threads', 1, MAX_THREADS))
+    .option('--backend <name>', 'tensor engine', backendArg, 'auto')
+    .option('--lock-ms <ms>', 'job lock; renewed every half of it, a dead worker\'s job is retried after about twice it', intArg('--lock-ms', 1000), 30000)
+    .action(async (o: { redis: string; queue: string; concurrency: number; runs: string; threads?: number; backend: string; lockMs: number }) => {
+      const { workerCommand } = await import('./sweep.ts');
+      await workerCommand(o);
+    });
+
+  program
+    .command('sweep-report')
+    .description('per-configuration mean ± std, min/max of every metric over seeds: JSON, CSV, Markdown and box plots')
+    .argument('<results>', 'a sweep folder or its results.jsonl')
+    .option('--out <dir>', 'where the report goes (default: beside the results)')
+    .action(async (results: string, o: { out?: string }) => {
+      const { sweepReportCommand } = await import('./sweep.ts');
+      process.stdout.write(await sweepReportCommand(results, o));
+    });
+
+  program
     .command('presets')
     .description('list the presets')
     .action(async () => {
@@ -189,7 +229,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-const USER_ERRORS = new Set(['ConfigError', 'CheckpointError', 'UsageError', 'TrainingDivergedError', 'DataError', 'RunUsageError', 'RunLockedError', 'RunInterruptedError', 'WriteError']);
+const USER_ERRORS = new Set(['ConfigError', 'CheckpointError', 'UsageError', 'TrainingDivergedError', 'DataError', 'RunUsageError', 'RunLockedError', 'RunInterruptedError', 'WriteError', 'SweepError']);
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();

@@ -31,3 +31,18 @@ export interface RunDetail extends RunSummary {
   metricsTotal: number;
   samples: SampleEntry[];
 }
+
+export type { SweepReport, SweepState } from '../sweep/report.ts';
+import type { SweepReport, SweepState } from '../sweep/report.ts';
+
+export interface SweepSummary {
+  name: string;
+  status: SweepState | null;
+  statusError?: string;
+}
+
+export interface SweepDetail extends SweepSummary {
+  report: SweepReport;
+  /** Metrics with a box plot (those that vary). */
+  plots: string[];
+}

@@ -154,6 +154,8 @@ export class RunStore {
     const names: string[] = [];
     for (const e of entries) {
       if (!RUN_NAME_PATTERN.test(e.name) || !(e.isDirectory() || e.isSymbolicLink())) continue;
+      // The sweeps folder (runs/sweeps/<name>, listed by the Sweeps page) is not a run unless it is one.
+      if (e.name === 'sweeps' && !(await exists(path.join(this.root, e.name, 'status.json')))) continue;
       try {
         const dir = await this.resolve(e.name);
         if ((await fs.stat(dir)).isDirectory()) names.push(e.name);

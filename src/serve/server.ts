@@ -9,6 +9,9 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { RunEventStream } from './run_events.ts';
 import { EXPORT_FILE_PATTERN, HttpError, openRegular, RunStore, SAMPLE_FILE_PATTERN } from './run_store.ts';
+import { SweepStore } from './sweep_store.ts';
+
+const METRIC_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
 
 export interface ServerOptions {
   runsDir: string;
@@ -40,6 +43,7 @@ function hostnameOf(hostHeader: string): string {
 /** Builds the Fastify app without listening (tests use `app.inject`). */
 export async function buildServer(opts: Omit<ServerOptions, 'port'>): Promise<FastifyInstance> {
   const store = new RunStore(opts.runsDir);
+  const sweeps = new SweepStore(opts.runsDir);
   const webDir = path.resolve(opts.webDir ?? DEFAULT_WEB_DIR);
   const pollMs = opts.pollMs ?? 500;
   const streams = new Set<RunEventStream>();
@@ -99,6 +103,17 @@ export async function buildServer(opts: Omit<ServerOptions, 'port'>): Promise<Fa
     streams.add(stream);
     stream.whenClosed(() => streams.delete(stream));
     await stream.start();
+  });
+
+  app.get('/api/sweeps', async () => ({ sweepsDir: path.join(store.root, 'sweeps'), sweeps: await sweeps.list() }));
+
+  app.get<{ Params: { name: string } }>('/api/sweeps/:name', async (req) => sweeps.detail(req.params.name));
+
+  app.get<{ Params: { name: string; metric: string } }>('/sweeps/:name/plots/:metric', async (req, reply) => {
+    const metric = req.params.metric.replace(/\.svg$/, '');
+    if (!METRIC_NAME_PATTERN.test(metric)) throw new HttpError(400, `bad metric name: ${metric.slice(0, 100)}`);
+    // Our own SVG (labels escaped); no scripts, and the header keeps it that way if opened directly.
+    return reply.type('image/svg+xml').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").send(await sweeps.plot(req.params.name, metric));
   });
 
   app.get<{ Params: { name: string; file: string } }>('/runs/:name/samples/:file', async (req, reply) => {

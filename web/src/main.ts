@@ -5,6 +5,7 @@ import { renderGenerate } from './pages/generate.ts';
 import { renderPlayground } from './pages/playground.ts';
 import { renderRun } from './pages/run.ts';
 import { renderRuns } from './pages/runs.ts';
+import { renderSweep, renderSweeps } from './pages/sweeps.ts';
 import { BACKEND_ORDER, onBackendChange, SMALL_MODEL_ORDER, useBackend } from './tf_setup.ts';
 
 const app = document.getElementById('app')!;
@@ -18,11 +19,15 @@ async function route(): Promise<void> {
   const [path, query = ''] = (location.hash.replace(/^#/, '') || '/').split('?') as [string, string?];
   const params = new URLSearchParams(query);
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-  document.querySelectorAll<HTMLAnchorElement>('[data-nav]').forEach((a) => a.classList.toggle('active', a.dataset.nav === (parts[0] === 'playground' ? 'playground' : 'runs')));
+  document.querySelectorAll<HTMLAnchorElement>('[data-nav]').forEach((a) => a.classList.toggle('active', a.dataset.nav === (parts[0] === 'playground' || parts[0] === 'sweeps' ? parts[0] : 'runs')));
   const page = h('div', { class: 'page' });
   app.append(page);
   if (parts.length === 0) {
     cleanup = renderRuns(page);
+    return;
+  }
+  if (parts[0] === 'sweeps' && parts.length <= 2) {
+    cleanup = parts.length === 1 ? renderSweeps(page) : renderSweep(page, parts[1]!);
     return;
   }
   if (parts[0] === 'runs' && parts.length === 2) {
