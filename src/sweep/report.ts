@@ -59,6 +59,8 @@ export interface ConfigSummary {
   seeds: number[];
   failed: { seed: number; error: string }[];
   metrics: Record<string, MetricStats>;
+  /** Wall time of the finished jobs (training, evaluation, process start), when recorded. */
+  wallSeconds: MetricStats | null;
 }
 
 export interface SweepReport {
@@ -92,7 +94,7 @@ export function summarize(results: JobResult[], sweep = results[0]?.sweep ?? '')
   for (const r of latest) {
     let g = groups.get(r.configHash);
     if (!g) {
-      g = { label: r.label, configHash: r.configHash, seeds: [], failed: [], metrics: {}, raw: new Map() };
+      g = { label: r.label, configHash: r.configHash, seeds: [], failed: [], metrics: {}, wallSeconds: null, raw: new Map() };
       groups.set(r.configHash, g);
     }
     if (r.status !== 'done') {
@@ -100,6 +102,11 @@ export function summarize(results: JobResult[], sweep = results[0]?.sweep ?? '')
       continue;
     }
     g.seeds.push(r.seed);
+    if (typeof r.wallSeconds === 'number') {
+      const walls = g.raw.get('\0wall') ?? [];
+      walls.push(r.wallSeconds);
+      g.raw.set('\0wall', walls);
+    }
     for (const [k, v] of Object.entries(r.metrics)) {
       if (typeof v !== 'number' || !Number.isFinite(v)) continue;
       if (!metricNames.includes(k)) metricNames.push(k);
@@ -109,7 +116,10 @@ export function summarize(results: JobResult[], sweep = results[0]?.sweep ?? '')
     }
   }
   const configs = [...groups.values()].map(({ raw, ...g }) => {
-    for (const [k, vals] of raw) g.metrics[k] = stats(vals);
+    for (const [k, vals] of raw) {
+      if (k === '\0wall') g.wallSeconds = stats(vals);
+      else g.metrics[k] = stats(vals);
+    }
     return g;
   });
   return {
@@ -122,9 +132,13 @@ export function summarize(results: JobResult[], sweep = results[0]?.sweep ?? '')
   };
 }
 
+/** Bookkeeping that evaluations report beside their metrics: kept in JSON and CSV, left out of tables and plots. */
+const META_METRIC = /(^|_)seconds$|^n_|^n$|_std$|^step$|^feature_net_|^sample_seed$|^training_eval_seed$/;
+
 /** Metrics worth a column or a plot: those that vary somewhere (a constant such as num_modes says nothing). */
 export function varyingMetrics(report: SweepReport): string[] {
   return report.metricNames.filter((m) => {
+    if (META_METRIC.test(m)) return false;
     const all = report.configs.flatMap((c) => c.metrics[m]?.values ?? []);
     return all.length > 0 && Math.max(...all) !== Math.min(...all);
   });
@@ -159,7 +173,8 @@ export function reportCsv(report: SweepReport): string {
 
 /** A Markdown table: a row per configuration, "mean ± std (min–max)" per varying metric, seeds done/failed. */
 export function reportMarkdown(report: SweepReport, metrics = varyingMetrics(report)): string {
-  const head = ['configuration', 'seeds', ...metrics];
+  const timed = report.configs.some((c) => c.wallSeconds);
+  const head = ['configuration', 'seeds', ...metrics, ...(timed ? ['wall s'] : [])];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i < 1 ? '---' : '---:')).join(' | ')} |`];
   for (const c of report.configs) {
     const seeds = `${c.seeds.length}${c.failed.length ? ` (+${c.failed.length} failed)` : ''}`;
@@ -167,6 +182,7 @@ export function reportMarkdown(report: SweepReport, metrics = varyingMetrics(rep
       const s = c.metrics[m];
       return s ? `${fmt(s.mean)} ± ${fmt(s.std)} (${fmt(s.min)}–${fmt(s.max)})` : '–';
     });
+    if (timed) cells.push(c.wallSeconds ? fmt(c.wallSeconds.mean) : '–');
     lines.push(`| ${c.label.replace(/\|/g, '\\|')} | ${seeds} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n') + '\n';
