@@ -1,7 +1,5 @@
 /** `gantry eval`: one JSON object of metrics whose keys carry their protocol. */
-import { isToyName } from '../data/toy.ts';
 import { readSamples } from '../metrics/samples_io.ts';
-import { openRun } from '../train/run.ts';
 
 // Kept here (not imported from evaluate.ts) so that argument errors come before TensorFlow.js loads.
 const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'conf', 'stacked', 'acc'];
@@ -15,7 +13,6 @@ export async function evalCommand(run: string | undefined, o: Record<string, unk
   const seed = Number(o.seed ?? 0);
   const dataDir = o.dataDir === undefined ? undefined : String(o.dataDir);
   const { evaluate, realVsReal, DEFAULT_IMAGE_METRICS } = await import('../metrics/evaluate.ts');
-  const { evaluateImages, evaluateToy } = await import('../metrics/run_eval.ts');
   if (metrics.includes('auto') && (o.realVsReal || o.samples)) metrics = [...DEFAULT_IMAGE_METRICS];
   if (o.realVsReal) {
     if (!o.dataset) throw new Error('--real-vs-real needs --dataset');
@@ -28,26 +25,6 @@ export async function evalCommand(run: string | undefined, o: Record<string, unk
     return evaluate({ metrics, samples: s.x, count: n, shape: s.shape, dataset: o.dataset as never, ref: ref as 'test' | 'train', n, seed, dataDir });
   }
   if (!run) throw new Error('give a run folder, or --samples PATH --dataset NAME, or --real-vs-real --dataset NAME');
-  const { cfg, trainer, step } = await openRun(run);
-  try {
-    const toy = isToyName(cfg.data.name);
-    // 'auto': mode counting where modes are known, the image metrics elsewhere.
-    const conditional = trainer.numClasses > 0;
-    if (metrics.includes('auto')) {
-      metrics = toy ? ['modes'] : cfg.data.name === 'stacked-mnist' ? ['stacked'] : [...DEFAULT_IMAGE_METRICS];
-      // Conditional runs also report how often the feature net agrees with the asked class.
-      if (conditional) metrics.push('acc');
-    }
-    if (metrics.includes('acc') && !conditional) throw new Error(`run ${run} is unconditional: 'acc' needs a conditional model`);
-    if (toy) {
-      if (metrics.some((m) => m !== 'modes')) throw new Error(`run ${run} is on 2-D data: only 'modes' applies`);
-      const n = Number(o.n ?? 2500);
-      // The samples depend on --seed; training's own final eval used the run's seed (`--seed ${cfg.seed}` reproduces it).
-      return { run, step, dataset: cfg.data.name, ...(await evaluateToy(trainer, cfg, n, seed + 104729)), sample_seed: seed, training_eval_seed: cfg.seed };
-    }
-    const result = await evaluateImages(trainer, cfg, { metrics, n: Number(o.n ?? 10000), seed, sampleSeed: seed + 1, ref: ref as 'test' | 'train' });
-    return { run, step, ...result };
-  } finally {
-    trainer.dispose();
-  }
+  const { evaluateRun } = await import('../metrics/run_eval.ts');
+  return evaluateRun(run, { metrics, n: o.n === undefined ? undefined : Number(o.n), seed, ref: ref as 'test' | 'train' });
 }

@@ -124,3 +124,33 @@ export function runEvaluator(cfg: RunConfig, opts: RunEvaluatorOptions = {}): Ru
   }
   return undefined;
 }
+
+/**
+ * `gantry eval RUN`: the run's sampler measured with `metrics` ('auto': mode counting where modes are
+ * known, Stacked MNIST's mode count, else the default image metrics, plus class agreement for conditional
+ * runs). Samples depend on `seed`; training's own final eval used the run's seed.
+ */
+export async function evaluateRun(run: string, opts: { metrics: string[]; n?: number; seed: number; ref: 'test' | 'train' }): Promise<Record<string, unknown>> {
+  const { openRun } = await import('../train/run.ts');
+  const { DEFAULT_IMAGE_METRICS } = await import('./evaluate.ts');
+  let metrics = opts.metrics;
+  const { cfg, trainer, step } = await openRun(run);
+  try {
+    const toy = isToyName(cfg.data.name);
+    const conditional = trainer.numClasses > 0;
+    if (metrics.includes('auto')) {
+      metrics = toy ? ['modes'] : cfg.data.name === 'stacked-mnist' ? ['stacked'] : [...DEFAULT_IMAGE_METRICS];
+      if (conditional) metrics.push('acc');
+    }
+    if (metrics.includes('acc') && !conditional) throw new Error(`run ${run} is unconditional: 'acc' needs a conditional model`);
+    if (toy) {
+      if (metrics.some((m) => m !== 'modes')) throw new Error(`run ${run} is on 2-D data: only 'modes' applies`);
+      const n = opts.n ?? 2500;
+      return { run, step, dataset: cfg.data.name, ...(await evaluateToy(trainer, cfg, n, opts.seed + 104729)), sample_seed: opts.seed, training_eval_seed: cfg.seed };
+    }
+    const result = await evaluateImages(trainer, cfg, { metrics, n: opts.n ?? 10000, seed: opts.seed, sampleSeed: opts.seed + 1, ref: opts.ref });
+    return { run, step, ...result };
+  } finally {
+    trainer.dispose();
+  }
+}

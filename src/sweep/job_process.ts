@@ -77,8 +77,8 @@ async function runJob(req: JobRequest): Promise<JobResult> {
     const res = await trainWhenUnlocked(() => trainRun({ config, preset: job.base, outDir: runDir, resume: resume(), progress, backend, evaluator: runEvaluator(config), handleSignals: true }));
     const metrics = numericMetrics(res.finalEval);
     if (job.metrics.length) {
-      const { evalCommand } = await import('../cli/eval.ts');
-      const extra = await evalCommand(runDir, { metrics: job.metrics.join(','), n: job.evalN, seed: 0 });
+      const { evaluateRun } = await import('../metrics/run_eval.ts');
+      const extra = await evaluateRun(runDir, { metrics: job.metrics, n: job.evalN, seed: 0, ref: 'test' });
       Object.assign(metrics, numericMetrics(extra));
       delete metrics.step;
     }

@@ -137,6 +137,13 @@ export async function runSweep(file: string, opts: RunSweepOptions = {}): Promis
         log(`${result.id} (${result.label}, seed ${result.seed}) ${result.status}${result.error ? `: ${result.error.split('\n')[0]}` : ''} — ${line()}`);
       },
     };
+    // A progress line every 30 s while jobs run (the finish lines alone can be far apart).
+    const ticker = setInterval(() => {
+      const steps = state.running.map((r) => `${r.id.split('.').pop()} ${r.step}/${r.total}`).join(', ');
+      save();
+      log(`${line()}${steps ? ` (${steps})` : ''}`);
+    }, 30_000);
+    ticker.unref();
     try {
       if (pending.length) {
         if (opts.redis) {
@@ -151,6 +158,7 @@ export async function runSweep(file: string, opts: RunSweepOptions = {}): Promis
       state.error = (e as Error).message;
       throw e;
     } finally {
+      clearInterval(ticker);
       state.running = [];
       save();
     }

@@ -32,7 +32,7 @@ export const sweepSchema = z
     /** Applied to every configuration before the list and the grid. */
     overrides: overridesSchema.default({}),
     /** Extra `gantry eval` metrics computed on each finished run (the run's own final evaluation is always kept). */
-    metrics: z.array(z.string().min(1)).default([]),
+    metrics: z.array(z.enum(['modes', 'fid', 'kid', 'is', 'pr', 'dc', 'conf', 'stacked', 'acc'])).default([]),
     /** Samples for the extra metrics (the eval command's default otherwise). */
     evalN: z.number().int().positive().optional(),
     /** Attempts after the first for a job that crashed or whose worker died; a diverged run is not retried. */
