@@ -14,6 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startServer } from '../src/serve/server.ts';
+import { runSweep } from '../src/sweep/sweep.ts';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { CHROMIUM_PATH, launchBrowser, type Browser } from './browser.ts';
@@ -77,6 +78,10 @@ describe('studio end to end', { timeout: 400_000, skip: noChromium }, () => {
     const runsDir = path.join(tmp, 'runs');
     fs.mkdirSync(runsDir);
     run = await makeTrainedRun(runsDir, 'e2e-run');
+    // A real (tiny) sweep for the Sweeps page: 2 losses × 2 seeds of toy-ring, 200 steps, on the local pool.
+    const sweepFile = path.join(tmp, 'e2e-sweep.yaml');
+    fs.writeFileSync(sweepFile, 'name: e2e-sweep\nbase: toy-ring\nseeds: [1, 2]\ngrid: { loss: [nonsaturating, hinge] }\noverrides: { train.steps: 200, train.checkpointEvery: 200, train.sampleEvery: 200, eval.n: 500 }\n');
+    await runSweep(sweepFile, { out: path.join(runsDir, 'sweeps', 'e2e-sweep'), workers: 2, log: () => undefined });
     server = await startServer({ runsDir, port: 0, webDir: WEB_DIST, pollMs: 200 });
     browser = await launchBrowser();
     fs.mkdirSync(SHOTS, { recursive: true });
@@ -181,6 +186,25 @@ describe('studio end to end', { timeout: 400_000, skip: noChromium }, () => {
       .catch(() => undefined);
     await page.click('#play');
     await screenshot(page, 'studio-playground.png');
+    await page.close();
+  });
+
+  test('the sweeps page lists the sweep; its page shows the per-configuration table and a box plot per metric', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/#/sweeps`);
+    const row = page.locator('tr[data-sweep="e2e-sweep"]');
+    await row.waitFor({ timeout: 15_000 });
+    assert.match(await row.innerText(), /done[\s\S]*4 \/ 4 done/);
+    await row.locator('a.sweep-link').click();
+    await page.locator('#sweep-table tbody tr').first().waitFor({ timeout: 15_000 });
+    const rows = await page.locator('#sweep-table tbody tr').allInnerTexts();
+    assert.deepEqual(rows.map((r) => r.split('\t')[0]), ['loss=nonsaturating', 'loss=hinge']);
+    assert.ok(rows.every((r) => / ± /.test(r)), rows.join('\n'));
+    const plot = page.locator('img.sweep-plot').first();
+    await plot.waitFor({ timeout: 15_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('img.sweep-plot')].every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 15_000 });
+    assert.ok((await page.locator('img.sweep-plot').count()) >= 1);
+    await screenshot(page, 'studio-sweeps.png');
     await page.close();
   });
 
