@@ -16,6 +16,7 @@ import { folderForSplit, loadImageFolder } from './image_folder.ts';
 import { loadFashionMnist, loadMnist, loadMnistRaw, type Split } from './mnist.ts';
 import { loadPairedSet, pairedSource, type PairedOptions } from './paired.ts';
 import { adaptImages, adaptImageSet, type ImageAdapt } from './resize.ts';
+import { makeShapesSet } from './shapes.ts';
 import { stackedMnistSet, stackedMnistSource } from './stacked_mnist.ts';
 import { Tokenizer } from './tokenizer.ts';
 import { toySource } from './toy.ts';
@@ -24,6 +25,10 @@ import { domainSeeds, unpairedSource } from './unpaired.ts';
 export const DEFAULT_FOLDER_IMAGE_SIZE = 64;
 export const DEFAULT_STACKED_EVAL_COUNT = 10_000;
 export const DEFAULT_MAX_TOKENS = 32;
+export const DEFAULT_SHAPES_COUNT = 20_000;
+export const DEFAULT_SHAPES_TEST_COUNT = 2_000;
+/** The shapes benchmark's images are the same in every run; the run's seed orders the stream. */
+export const SHAPES_DATA_SEED = 2016;
 
 const imageSize = z.number().int().positive().max(1024);
 const channels = z.union([z.literal(1), z.literal(3)]);
@@ -98,8 +103,19 @@ const captionedSchema = z
   })
   .strict();
 
+/** The procedural captioned `shapes` benchmark (shapes.ts): generated, so nothing to download or point at. */
+const shapesSchema = z
+  .object({
+    name: z.literal('shapes'),
+    /** Training examples (a fixed set, the same in every run; default 20,000). */
+    count: z.number().int().positive().max(1_000_000).optional(),
+    maxTokens: z.number().int().positive().max(1024).optional(),
+    augment: augmentSchema.optional(),
+  })
+  .strict();
+
 /** The `data` section of a run config. */
-export const datasetConfigSchema = z.discriminatedUnion('name', [...domainVariants, pairedSchema, unpairedSchema, captionedSchema]);
+export const datasetConfigSchema = z.discriminatedUnion('name', [...domainVariants, pairedSchema, unpairedSchema, captionedSchema, shapesSchema]);
 
 /** A validated dataset config (defaults applied). */
 export type DatasetConfig = z.infer<typeof datasetConfigSchema>;
@@ -236,6 +252,10 @@ async function openUnaugmented(cfg: DatasetConfig, seed: number): Promise<DataSo
       const set = loadCaptionedSet(folderForSplit(cfg.dir, 'train', 'captioned folder'), captionedOptions(cfg));
       return captionedSource('captioned', set, Tokenizer.fromTexts(set.texts, cfg.maxTokens ?? DEFAULT_MAX_TOKENS), seed);
     }
+    case 'shapes': {
+      const set = makeShapesSet('train', cfg.count ?? DEFAULT_SHAPES_COUNT, SHAPES_DATA_SEED);
+      return captionedSource('shapes', set, Tokenizer.fromTexts(set.texts, cfg.maxTokens ?? DEFAULT_MAX_TOKENS), seed);
+    }
   }
 }
 
@@ -275,5 +295,8 @@ export async function loadEvalSet(input: DatasetConfigInput, split: Split): Prom
       return loadEvalSet(cfg.a, split);
     case 'captioned':
       return loadCaptionedSet(folderForSplit(cfg.dir, split, 'captioned folder'), captionedOptions(cfg)).images;
+    case 'shapes':
+      // 'test' is the seen-combination test split; makeShapesSet('unseen', …) gives the held-out one.
+      return split === 'train' ? makeShapesSet('train', cfg.count ?? DEFAULT_SHAPES_COUNT, SHAPES_DATA_SEED).images : makeShapesSet('seen', DEFAULT_SHAPES_TEST_COUNT, SHAPES_DATA_SEED).images;
   }
 }
