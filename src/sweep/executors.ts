@@ -127,6 +127,9 @@ export async function runOnRedis(jobs: SweepJob[], opts: { url: string; queue?: 
         }
         const state = await q.getState();
         if (state === 'completed') {
+          // The job may have completed between reading it and reading its state: then its return value
+          // is not in `q` yet, and the next poll reads it.
+          if (!q.returnvalue || q.returnvalue.id !== id) continue;
           events.finished({ ...q.returnvalue, attempts: q.attemptsStarted });
           pending.delete(id);
         } else if (state === 'failed') {
