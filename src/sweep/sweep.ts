@@ -130,7 +130,8 @@ export async function runSweep(file: string, opts: RunSweepOptions = {}): Promis
         state.running = state.running.filter((r) => r.id !== result.id);
         appendFileChecked(resultsFile, JSON.stringify(result) + '\n');
         results.set(result.id, result);
-        finishedNow++;
+        // The pace counts only jobs that finished while this driver ran (not ones found done in the queue).
+        if (!result.finishedAt || Date.parse(result.finishedAt) >= t0) finishedNow++;
         if (result.status === 'done') state.done++;
         else state.failed++;
         save();
