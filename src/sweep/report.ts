@@ -30,6 +30,7 @@ export interface SweepState {
   file: string;
   base: string;
   executor: 'local' | 'redis';
+  /** Local pool size, or the workers connected to the queue (BullMQ). */
   workers: number;
   state: 'running' | 'done' | 'interrupted' | 'failed';
   startedAt: string;

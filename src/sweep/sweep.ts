@@ -148,7 +148,7 @@ export async function runSweep(file: string, opts: RunSweepOptions = {}): Promis
     try {
       if (pending.length) {
         if (opts.redis) {
-          await runOnRedis(pending, { url: opts.redis, queue: opts.queue, pollMs: opts.pollMs, signal: opts.signal }, events);
+          await runOnRedis(pending, { url: opts.redis, queue: opts.queue, pollMs: opts.pollMs, signal: opts.signal, onWorkers: (n) => (state.workers = n) }, events);
         } else {
           await runLocalPool(pending, { workers, runDir: (j) => path.join(out, 'runs', j.id), threads: opts.threads, backend: opts.backend, signal: opts.signal }, events);
         }

@@ -52,7 +52,7 @@ export function renderSweeps(root: HTMLElement): () => void {
             { 'data-sweep': sw.name },
             h('td', {}, h('a', { href: `#/sweeps/${encodeURIComponent(sw.name)}`, class: 'sweep-link' }, sw.name)),
             h('td', {}, sw.status?.base ?? '–'),
-            h('td', {}, sw.status ? `${sw.status.executor}${sw.status.executor === 'local' ? ` × ${sw.status.workers}` : ''}` : '–'),
+            h('td', {}, sw.status ? `${sw.status.executor === 'local' ? 'local pool' : 'BullMQ'} × ${sw.status.workers}` : '–'),
             h('td', {}, badge(sw.status?.state), sw.statusError ? h('span', { class: 'muted' }, ` ${sw.statusError}`) : null),
             h('td', {}, progressText(sw.status)),
             h('td', {}, sw.status?.state === 'running' ? eta(sw.status.etaSeconds) : '–'),
