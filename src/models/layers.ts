@@ -4,3 +4,4 @@ import './layers_merge.ts';
 import './layers_norm.ts';
 import './layers_resample.ts';
 import './layers_style.ts';
+import './layers_recurrent.ts';
