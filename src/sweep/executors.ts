@@ -105,7 +105,7 @@ export async function runOnRedis(jobs: SweepJob[], opts: { url: string; queue?: 
       const existing = await queue.getJob(job.id);
       const state = existing ? await existing.getState() : null;
       if (existing && state === 'completed' && existing.returnvalue) {
-        events.finished(existing.returnvalue);
+        events.finished({ ...existing.returnvalue, attempts: existing.attemptsStarted });
         continue;
       }
       if (existing && state === 'failed') await existing.retry('failed');
