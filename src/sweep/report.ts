@@ -244,10 +244,16 @@ export function boxPlotSvg(report: SweepReport, metric: string, opts: { width?: 
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(`${report.sweep}: ${metric}`)}</text>`,
   ];
-  for (const t of ticks(lo, hi)) {
+  const tickValues = ticks(lo, hi);
+  // One number format for the whole axis: as many decimals as the tick step needs.
+  const step = tickValues.length > 1 ? tickValues[1]! - tickValues[0]! : 1;
+  let decimals = 0;
+  while (decimals < 6 && Math.abs(Math.round(step * 10 ** decimals) - step * 10 ** decimals) > 1e-6) decimals++;
+  const tickLabel = (t: number) => (Math.abs(t) < 1e6 && step >= 1e-6 ? t.toFixed(decimals) : fmt(t));
+  for (const t of tickValues) {
     const ty = y(t).toFixed(1);
     parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${ty}" y2="${ty}" stroke="#e4e4e4"/>`);
-    parts.push(`<text x="${left - 6}" y="${ty}" text-anchor="end" dominant-baseline="middle" fill="#444">${escapeXml(fmt(t))}</text>`);
+    parts.push(`<text x="${left - 6}" y="${ty}" text-anchor="end" dominant-baseline="middle" fill="#444">${escapeXml(tickLabel(t))}</text>`);
   }
   parts.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#444"/>`);
   configs.forEach((c, i) => {
