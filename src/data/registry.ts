@@ -14,7 +14,8 @@ import { loadCifar10 } from './cifar.ts';
 import { arraySource, sampleFields, type Batch, type DataSource, type ImageSet } from './dataset.ts';
 import { folderForSplit, loadImageFolder } from './image_folder.ts';
 import { loadFashionMnist, loadMnist, loadMnistRaw, type Split } from './mnist.ts';
-import { loadPairedSet, pairedSource, type PairedOptions } from './paired.ts';
+import { loadPairedSet, pairedSource, type PairedOptions, type PairedSet } from './paired.ts';
+import { PAIRED_TASKS, pairedTaskSet } from './paired_tasks.ts';
 import { adaptImages, adaptImageSet, type ImageAdapt } from './resize.ts';
 import { stackedMnistSet, stackedMnistSource } from './stacked_mnist.ts';
 import { Tokenizer } from './tokenizer.ts';
@@ -83,6 +84,19 @@ const pairedSchema = z
   })
   .strict();
 
+/** Built-in paired tasks (paired_tasks.ts): inputs computed from a stored image dataset's images, the targets. */
+const pairedTaskSchema = z
+  .object({
+    name: z.literal('paired-task'),
+    task: z.enum(PAIRED_TASKS),
+    /** The images (targets): mnist, fashion-mnist, cifar10 or an image folder. */
+    from: z.discriminatedUnion('name', [domainVariants[2], domainVariants[3], domainVariants[4], domainVariants[6]]),
+    /** 'edges': Sobel-magnitude threshold on 0..1 luma (default 0.8). */
+    edgeThreshold: z.number().positive().optional(),
+    augment: augmentSchema.optional(),
+  })
+  .strict();
+
 const unpairedSchema = z.object({ name: z.literal('unpaired'), a: domainConfigSchema, b: domainConfigSchema }).strict();
 
 const captionedSchema = z
@@ -99,7 +113,7 @@ const captionedSchema = z
   .strict();
 
 /** The `data` section of a run config. */
-export const datasetConfigSchema = z.discriminatedUnion('name', [...domainVariants, pairedSchema, unpairedSchema, captionedSchema]);
+export const datasetConfigSchema = z.discriminatedUnion('name', [...domainVariants, pairedSchema, pairedTaskSchema, unpairedSchema, captionedSchema]);
 
 /** A validated dataset config (defaults applied). */
 export type DatasetConfig = z.infer<typeof datasetConfigSchema>;
@@ -207,6 +221,24 @@ function pairedOptions(cfg: Extract<DatasetConfig, { name: 'paired' }>): PairedO
   };
 }
 
+/** The dataset whose images a paired task's targets are (its feature network scores translations), else undefined. */
+export function pairedTargetDataset(input: DatasetConfigInput): DatasetConfig | undefined {
+  const cfg = parseDatasetConfig(input);
+  return cfg.name === 'paired-task' ? cfg.from : undefined;
+}
+
+/**
+ * A whole split of paired data (inputs and targets) in memory, for paired metrics and translation: the
+ * folder layouts of 'paired', or a built-in task's inputs computed from the split's images.
+ */
+export async function loadPairedEvalSet(input: DatasetConfigInput, split: Split): Promise<PairedSet> {
+  const cfg = parseDatasetConfig(input);
+  checkSplit(split);
+  if (cfg.name === 'paired') return loadPairedSet(pairedOptions(cfg), split);
+  if (cfg.name === 'paired-task') return pairedTaskSet(cfg.task, loadStoredSet(cfg.from, split), split, { edgeThreshold: cfg.edgeThreshold });
+  throw new Error(`dataset '${cfg.name}' is not paired: paired metrics need data { name: paired | paired-task }`);
+}
+
 function captionedOptions(cfg: Extract<DatasetConfig, { name: 'captioned' }>) {
   return { imageSize: cfg.imageSize ?? DEFAULT_FOLDER_IMAGE_SIZE, channels: cfg.channels ?? 3, limit: cfg.limit };
 }
@@ -228,6 +260,8 @@ async function openUnaugmented(cfg: DatasetConfig, seed: number): Promise<DataSo
       return arraySource(cfg.name, loadStoredSet(cfg, 'train'), seed);
     case 'paired':
       return pairedSource('paired', loadPairedSet(pairedOptions(cfg), 'train'), seed);
+    case 'paired-task':
+      return pairedSource(`${cfg.task}(${cfg.from.name})`, pairedTaskSet(cfg.task, loadStoredSet(cfg.from, 'train'), 'train', { edgeThreshold: cfg.edgeThreshold }), seed);
     case 'unpaired': {
       const seeds = domainSeeds(seed);
       return unpairedSource(await openDataSource(cfg.a, seeds.a), await openDataSource(cfg.b, seeds.b));
@@ -271,6 +305,8 @@ export async function loadEvalSet(input: DatasetConfigInput, split: Split): Prom
       return loadStoredSet(cfg, split);
     case 'paired':
       return loadPairedSet(pairedOptions(cfg), split).target;
+    case 'paired-task':
+      return loadStoredSet(cfg.from, split);
     case 'unpaired':
       return loadEvalSet(cfg.a, split);
     case 'captioned':
