@@ -64,8 +64,12 @@ export function buildProgram(): Command {
     .option('--data-dir <dir>', 'dataset folder (CIFAR-10 batches, Fashion-MNIST idx files, an image folder)')
     .option('--backend <name>', `tensor engine: ${BACKENDS.join(', ')}`, backendArg, 'auto')
     .option('--threads <n>', 'threads for native kernels (default: all cores)', intArg('--threads', 1, MAX_THREADS, ` (4 × the ${os.availableParallelism()} cores of this machine)`))
+    .option('--data-a <dir>', 'paired / unpaired presets: the input (domain A) image folder')
+    .option('--data-b <dir>', 'paired / unpaired presets: the target (domain B) image folder, files named as in --data-a for paired data')
+    .option('--image-size <n>', 'image height = width to load the data at', intArg('--image-size', 1, 1024))
+    .option('--channels <n>', '1 or 3: image channels to load the data with', intArg('--channels', 1, 3))
     .option('--resume', 'continue the run in --out from its last checkpoint, with its saved config')
-    .action(async (presetArg: string | undefined, o: { out?: string; steps?: number; seed?: number; batchSize?: number; dataDir?: string; backend: string; threads?: number; resume?: boolean }) => {
+    .action(async (presetArg: string | undefined, o: { out?: string; steps?: number; seed?: number; batchSize?: number; dataDir?: string; dataA?: string; dataB?: string; imageSize?: number; channels?: number; backend: string; threads?: number; resume?: boolean }) => {
       if (o.resume && !o.out) throw new UsageError('--resume needs --out <run folder>');
       const { trainRun, readRunConfig } = await import('../train/run.ts');
       // A resumed run takes its saved config; flags are only compared with it (trainRun names any that differ).
@@ -77,8 +81,14 @@ export function buildProgram(): Command {
       if (o.steps !== undefined) train.steps = o.steps;
       if (o.batchSize !== undefined) train.batchSize = o.batchSize;
       if (Object.keys(train).length) overrides.train = train;
-      if (o.dataDir !== undefined) overrides.data = { dir: path.resolve(o.dataDir) };
       const { loadConfig } = await import('../families/config.ts');
+      const dataFlags = { dataDir: o.dataDir && path.resolve(o.dataDir), dataA: o.dataA && path.resolve(o.dataA), dataB: o.dataB && path.resolve(o.dataB), imageSize: o.imageSize, channels: o.channels };
+      if (o.channels === 2) throw new UsageError('--channels must be 1 or 3, got 2');
+      if (Object.values(dataFlags).some((v) => v !== undefined) && !(saved && presetArg === undefined)) {
+        const { dataFlagOverrides } = await import('../data/registry.ts');
+        const data = dataFlagOverrides(loadConfig(preset, overrides).data, dataFlags);
+        if (data) overrides.data = data;
+      }
       const cfg = saved && presetArg === undefined ? saved : loadConfig(preset, overrides);
       const backend = await setupBackend(o.backend, o.threads);
       const presetName = path.basename(preset).replace(/\.ya?ml$/, '');

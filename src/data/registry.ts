@@ -313,3 +313,43 @@ export async function loadEvalSet(input: DatasetConfigInput, split: Split): Prom
       return loadCaptionedSet(folderForSplit(cfg.dir, split, 'captioned folder'), captionedOptions(cfg)).images;
   }
 }
+
+/** Data flags of `gantry train` (`--data-dir`, `--data-a`, `--data-b`, `--image-size`, `--channels`). */
+export interface DataFlags {
+  dataDir?: string;
+  dataA?: string;
+  dataB?: string;
+  imageSize?: number;
+  channels?: number;
+}
+
+/**
+ * Where the data flags go in a config's `data` section, as an override to merge: the dataset's own
+ * fields, a built-in paired task's source (`from`), the two folders of a paired dataset (`dirA`, `dirB`)
+ * or the two domains of an unpaired one (`a.dir`, `b.dir`). A flag that does not apply is an error naming it.
+ */
+export function dataFlagOverrides(data: { name: string }, flags: DataFlags): Record<string, unknown> | undefined {
+  const own: Record<string, unknown> = {};
+  if (flags.dataDir !== undefined) own.dir = flags.dataDir;
+  if (flags.imageSize !== undefined) own.imageSize = flags.imageSize;
+  if (flags.channels !== undefined) own.channels = flags.channels;
+  const two = flags.dataA !== undefined || flags.dataB !== undefined;
+  if (two && (flags.dataA === undefined || flags.dataB === undefined)) throw new Error('give both --data-a and --data-b');
+  switch (data.name) {
+    case 'paired':
+      if (two) Object.assign(own, { dirA: flags.dataA, dirB: flags.dataB, layout: 'folders' });
+      return Object.keys(own).length ? own : undefined;
+    case 'paired-task':
+      if (two) throw new Error('--data-a/--data-b: this preset makes its pairs from one dataset; use pix2pix-folders for two folders of your own');
+      return Object.keys(own).length ? { from: own } : undefined;
+    case 'unpaired': {
+      if (flags.dataDir !== undefined) throw new Error('--data-dir: unpaired data has two domains; give --data-a DIR --data-b DIR');
+      const side = (dir?: string) => ({ ...(dir !== undefined ? { name: 'folder', dir } : {}), ...(flags.imageSize !== undefined ? { imageSize: flags.imageSize } : {}), ...(flags.channels !== undefined ? { channels: flags.channels } : {}) });
+      const out = { a: side(flags.dataA), b: side(flags.dataB) };
+      return two || flags.imageSize !== undefined || flags.channels !== undefined ? out : undefined;
+    }
+    default:
+      if (two) throw new Error(`--data-a/--data-b: dataset '${data.name}' is a single domain; they are for paired and unpaired presets`);
+      return Object.keys(own).length ? own : undefined;
+  }
+}
