@@ -4,7 +4,7 @@ import { readSamples } from '../metrics/samples_io.ts';
 import { openRun } from '../train/run.ts';
 
 // Kept here (not imported from evaluate.ts) so that argument errors come before TensorFlow.js loads.
-const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'conf', 'stacked', 'acc'];
+const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'conf', 'stacked', 'acc', 'paired'];
 
 export async function evalCommand(run: string | undefined, o: Record<string, unknown>): Promise<Record<string, unknown>> {
   let metrics = String(o.metrics ?? 'auto').split(',').map((m) => m.trim()).filter(Boolean);
@@ -30,6 +30,13 @@ export async function evalCommand(run: string | undefined, o: Record<string, unk
   if (!run) throw new Error('give a run folder, or --samples PATH --dataset NAME, or --real-vs-real --dataset NAME');
   const { cfg, trainer, step } = await openRun(run);
   try {
+    if (cfg.model.family === 'pix2pix') {
+      // Paired translation: outputs against their ground truth, the trivial baselines, FID/KID where a feature net applies.
+      const { evaluatePaired, pairedFeatureDataset } = await import('../metrics/paired_eval.ts');
+      if (metrics.includes('auto')) metrics = pairedFeatureDataset(cfg) ? ['paired', 'fid', 'kid'] : ['paired'];
+      return { run, step, ...(await evaluatePaired(trainer, cfg, { metrics, n: Number(o.n ?? 1000), split: ref as 'test' | 'train', seed })) };
+    }
+    if (metrics.includes('paired')) throw new Error(`'paired' metrics need a paired translation run (pix2pix); ${run} is a ${cfg.model.family} run`);
     const toy = isToyName(cfg.data.name);
     // 'auto': mode counting where modes are known, the image metrics elsewhere.
     const conditional = trainer.numClasses > 0;

@@ -1,5 +1,5 @@
 /**
- * The `gantry` command line: thin wrappers over the library (train, sample, eval, presets, serve, bench).
+ * The `gantry` command line: thin wrappers over the library (train, sample, translate, eval, presets, serve, bench).
  * Every command returns an exit code; errors print one clear message, never a stack trace for user errors.
  */
 import fs from 'node:fs';
@@ -125,6 +125,21 @@ export function buildProgram(): Command {
       await setupBackend(o.backend);
       const { sampleCommand } = await import('./sample.ts');
       await sampleCommand(run, o);
+    });
+
+  program
+    .command('translate')
+    .description('translate images with a pix2pix or cyclegan run (an image, a folder or a .npy [N, H, W, C])')
+    .argument('<run>', 'run folder')
+    .requiredOption('--in <path>', 'a PNG/JPEG image, a folder of them, or a float32 .npy [N, H, W, C] in the data range')
+    .requiredOption('--out <path>', 'a .png (one image, or with --grid one image of input | output rows), a .npy, or a folder (same file names)')
+    .option('--reverse', "cyclegan: run the B → A generator")
+    .option('--grid', 'write input | output side by side')
+    .option('--backend <name>', 'tensor engine', backendArg, 'auto')
+    .action(async (run: string, o: { in: string; out: string; reverse?: boolean; grid?: boolean; backend: string }) => {
+      await setupBackend(o.backend);
+      const { translateCommand } = await import('./translate.ts');
+      await translateCommand(run, o);
     });
 
   program
