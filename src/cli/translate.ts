@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { encodeImageGrid } from '../core/images.ts';
+import { encodeImageExact, encodeImageGrid } from '../core/images.ts';
 import { encodeNpy, readNpy } from '../core/npy.ts';
 import { Rng } from '../core/rng.ts';
 import { decodeImageFile, imageToBytes, isDir, listImageFiles } from '../data/image_folder.ts';
@@ -225,7 +225,6 @@ export async function translateCommand(run: string, o: TranslateOptions): Promis
     if (t.inShape[0] !== t.outShape[0] || t.inShape[1] !== t.outShape[1]) throw new TranslateError('translate: the network changes the image size; side-by-side output needs one size');
     const inputs = readInputs(o.in, t.inShape, t.range);
     const y = await t.run(inputs.x, inputs.count);
-    const per = t.outShape.reduce((a, b) => a * b, 1);
     const out = o.out;
     fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
     if (out.toLowerCase().endsWith('.npy')) {
@@ -234,14 +233,14 @@ export async function translateCommand(run: string, o: TranslateOptions): Promis
     } else if (out.toLowerCase().endsWith('.png')) {
       if (inputs.count > 1 && !o.grid) throw new TranslateError(`--out ${out} is one image but --in holds ${inputs.count}: give a folder or a .npy, or --grid for one image of input | output rows`);
       const idx = Array.from({ length: inputs.count }, (_, i) => i);
-      fs.writeFileSync(out, o.grid ? encodeImageGrid(pairs(inputs, t.inShape, y, t.outShape, idx), 2 * inputs.count, t.outShape, t.range, 2) : encodeImageGrid(y, 1, t.outShape, t.range, 1));
+      fs.writeFileSync(out, o.grid ? encodeImageGrid(pairs(inputs, t.inShape, y, t.outShape, idx), 2 * inputs.count, t.outShape, t.range, 2) : encodeImageExact(y, 0, t.outShape, t.range));
     } else {
       fs.mkdirSync(out, { recursive: true });
       const names = inputs.names.length ? inputs.names : Array.from({ length: inputs.count }, (_, i) => `${String(i).padStart(String(inputs.count - 1).length, '0')}.png`);
       names.forEach((name, i) => {
         const file = path.join(out, name);
         fs.mkdirSync(path.dirname(file), { recursive: true });
-        fs.writeFileSync(file, o.grid ? encodeImageGrid(pairs(inputs, t.inShape, y, t.outShape, [i]), 2, t.outShape, t.range, 2) : encodeImageGrid(y.subarray(i * per, (i + 1) * per), 1, t.outShape, t.range, 1));
+        fs.writeFileSync(file, o.grid ? encodeImageGrid(pairs(inputs, t.inShape, y, t.outShape, [i]), 2, t.outShape, t.range, 2) : encodeImageExact(y, i, t.outShape, t.range));
       });
     }
     process.stderr.write(`gantry: translated ${inputs.count} image(s) → ${out}\n`);
