@@ -100,7 +100,7 @@ test('unknown dataset names and splits are rejected', async () => {
 });
 
 test('schema: names come from its variants; every config today\'s run config accepted still parses the same', () => {
-  assert.deepEqual(DATASET_NAMES, ['ring8', 'grid25', 'mnist', 'fashion-mnist', 'cifar10', 'stacked-mnist', 'folder', 'paired', 'unpaired', 'captioned']);
+  assert.deepEqual(DATASET_NAMES, ['ring8', 'grid25', 'mnist', 'fashion-mnist', 'cifar10', 'stacked-mnist', 'folder', 'paired', 'paired-task', 'unpaired', 'captioned']);
   for (const name of ['ring8', 'grid25', 'mnist', 'fashion-mnist', 'cifar10', 'stacked-mnist', 'folder']) {
     assert.deepEqual(datasetConfigSchema.parse({ name }), { name, labeled: false });
     const full = { name, dir: 'd', imageSize: 32, channels: 1, labeled: true };
