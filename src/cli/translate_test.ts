@@ -18,6 +18,8 @@ import { encodeNpy, readNpy } from '../core/npy.ts';
 import { imageSetToUnit } from '../data/dataset.ts';
 import { initBackend } from '../backend/backend.ts';
 import { dataFlagOverrides, loadPairedEvalSet } from '../data/registry.ts';
+import { validateConfig } from '../families/config.ts';
+import { trainRun } from '../train/run.ts';
 import { translateCommand } from './translate.ts';
 
 await initBackend('wasm', { quiet: true });
@@ -135,6 +137,31 @@ test('translate errors name the problem', async () => {
   const r = gantry(['translate', path.join(work, 'nope'), '--in', 'x.png', '--out', 'y.png']);
   assert.equal(r.code, 1);
   assert.equal(r.stderr.trim(), `gantry: error: run folder ${path.join(work, 'nope')} not found`);
+});
+
+test('translate --reverse on an image CycleGAN run uses G_BA: outputs differ from the forward G_AB', async () => {
+  const cyc = path.join(work, 'cyc');
+  const cfg = validateConfig(
+    {
+      name: 'tiny-cyclegan',
+      data: { name: 'unpaired', a: { name: 'mnist', limit: 32 }, b: { name: 'mnist', limit: 32, imageSize: 28 } },
+      model: {
+        family: 'cyclegan',
+        network: { arch: 'resnet', width: 4, blocks: 1, dLayers: 1 },
+        optimizerG: { type: 'adam', lr: 0.001 },
+        optimizerD: { type: 'adam', lr: 0.001 },
+      },
+      train: { steps: 2, batchSize: 4, logEvery: 1, sampleEvery: 1000, checkpointEvery: 1000 },
+    },
+    'test',
+  );
+  await trainRun({ config: cfg, preset: 'tiny-cyclegan', outDir: cyc });
+  await translate({ in: path.join(work, 'edges.npy'), out: path.join(work, 'ab.npy') }, cyc);
+  await translate({ in: path.join(work, 'edges.npy'), out: path.join(work, 'ba.npy'), reverse: true }, cyc);
+  const ab = readNpy(path.join(work, 'ab.npy'));
+  const ba = readNpy(path.join(work, 'ba.npy'));
+  assert.deepEqual(ba.shape, [N, 28, 28, 1]);
+  assert.ok(ba.data.some((v, i) => Math.abs(v - ab.data[i]!) > 1e-3), 'the reverse generator gave the forward outputs');
 });
 
 test('eval on a pix2pix run: L1/PSNR/SSIM with the split and count in the keys, beside the input and mean-target baselines', () => {
