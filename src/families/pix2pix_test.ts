@@ -58,6 +58,21 @@ test('U-Net: 28 px is padded to 32 and comes back 28; 32 px runs as is; skips ar
   } finally {
     for (const n of nets) n.dispose();
   }
+  // Gray → colour with keepInputLuma: the output's BT.601 luma is the input wherever no channel clips.
+  const lumaNet = new Network('luma', unetGenerator({ ...ARCH, keepInputLuma: true }, [32, 32, 1], 3), new Rng(2));
+  try {
+    tf.tidy(() => {
+      const x = tf.randomUniform([2, 32, 32, 1], -0.5, 0.5);
+      const y = lumaNet.apply(x, { training: false }).dataSync();
+      const xv = x.dataSync();
+      let worst = 0;
+      for (let p = 0; p < xv.length; p++) worst = Math.max(worst, Math.abs(0.299 * y[3 * p]! + 0.587 * y[3 * p + 1]! + 0.114 * y[3 * p + 2]! - xv[p]!));
+      assert.ok(worst < 1e-5, `luma differs from the input by ${worst}`);
+    });
+  } finally {
+    lumaNet.dispose();
+  }
+  assert.throws(() => unetGenerator({ ...ARCH, keepInputLuma: true }, [32, 32, 3], 3), /keepInputLuma needs a 1-channel input/);
   assert.throws(() => unetGenerator({ ...ARCH, depth: 5 }, [28, 28, 1], 1), /below 2 px at the bottleneck; use depth ≤ 4/);
   assert.throws(() => unetGenerator(ARCH, [29, 29, 1], 1), /29 px pads to 32 unevenly/);
 });

@@ -134,6 +134,11 @@ export const unetArchSchema = z
     /** Stride-2 convolutions in D (2 at 32 px: 34×34 receptive field, an 8×8 map of patch logits). */
     dLayers: z.number().int().min(1).max(6).default(2),
     dWidth: z.number().int().positive().max(512).optional(),
+    /**
+     * Gray → colour: the output keeps the input as its BT.601 luma exactly and G learns only the chroma (a
+     * `replaceLuma` node after the tanh, clipped to [−1, 1]), as pix2pix colourizes in Lab (L in, ab out).
+     */
+    keepInputLuma: z.boolean().default(false),
   })
   .strict();
 export type UnetArch = z.input<typeof unetArchSchema>;
@@ -149,7 +154,8 @@ function normLayer(g: GraphBuilder, norm: 'instance' | 'batch' | 'none'): void {
  * the encoder features of its size (the skips), dropout in the first `dropoutBlocks` decoder blocks, tanh
  * out ([−1, 1], the data's range). A side that is not a multiple of 2^depth is reflection-padded by p on each
  * side up to one (28 → 32 at depth 4, p = 2) and the last convolution is (2p+1)×(2p+1) 'valid', which
- * brings it back to H × W; otherwise the last convolution is 3×3 'same'.
+ * brings it back to H × W; otherwise the last convolution is 3×3 'same'. With `keepInputLuma` (gray →
+ * colour) the output's luma is the input.
  */
 export function unetGenerator(arch: UnetArch, inShape: number[], outChannels: number): GraphSpec {
   if (inShape.length !== 3 || inShape[0] !== inShape[1]) throw new Error(`unet generator needs square [H, W, C] images, got [${inShape}]`);
@@ -181,6 +187,10 @@ export function unetGenerator(arch: UnetArch, inShape: number[], outChannels: nu
   }
   g.add(pad > 0 ? { type: 'conv2d', filters: outChannels, kernel: 2 * pad + 1, stride: 1, pad: 'valid' } : { type: 'conv2d', filters: outChannels, kernel: 3, stride: 1, pad: 'same' });
   g.add({ type: 'act', fn: 'tanh' });
+  if (arch.keepInputLuma) {
+    if (inShape[2] !== 1 || outChannels !== 3) throw new Error(`unet generator: keepInputLuma needs a 1-channel input and a 3-channel output, got ${inShape[2]} → ${outChannels}`);
+    g.add({ type: 'replaceLuma', clip: [-1, 1] }, [g.last, 'x']);
+  }
   return { inputs: { x: { shape: inShape } }, nodes: g.nodes, outputs: [g.last], initStd: 0.02 };
 }
 
