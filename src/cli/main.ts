@@ -168,7 +168,7 @@ export function buildProgram(): Command {
     .description('list the presets')
     .action(async () => {
       const { listPresets } = await import('../core/config.ts');
-      for (const p of listPresets()) process.stdout.write(`${p.name.padEnd(16)} ${p.description}\n`);
+      for (const p of listPresets()) process.stdout.write(`${p.name.padEnd(22)} ${p.description}\n`);
     });
 
   program
