@@ -168,7 +168,7 @@ test('eval on a pix2pix run: L1/PSNR/SSIM with the split and count in the keys, 
   const r = gantry(['eval', run, '--metrics', 'paired', '--n', '100', '--backend', 'wasm']);
   assert.equal(r.code, 0, r.stderr);
   const m = JSON.parse(r.stdout) as Record<string, number>;
-  for (const k of ['l1_test100', 'psnr_test100', 'ssim_test100', 'psnr_test100_input', 'ssim_test100_input', 'psnr_test100_meantarget', 'l1_test100_meantarget']) {
+  for (const k of ['l1_test100', 'psnr_test100', 'psnr_pooled_test100', 'ssim_test100', 'psnr_test100_input', 'ssim_test100_input', 'psnr_test100_meantarget', 'l1_test100_meantarget']) {
     assert.equal(typeof m[k], 'number', `missing ${k}`);
   }
   assert.equal(m.n_pairs, 100);

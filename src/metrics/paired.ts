@@ -2,7 +2,8 @@
  * Paired translation metrics (pix2pix): outputs against their ground truth, image by image, on [0, 1]
  * values (data in [−1, 1] is mapped by (v + 1) / 2 first):
  *  - L1: mean absolute error;
- *  - PSNR: 10·log10(1 / MSE) per image, averaged over images (an exact match counts as PSNR_CAP dB);
+ *  - PSNR: 10·log10(1 / MSE) per image, averaged over images (an exact match counts as PSNR_CAP dB); also
+ *    pooled, 10·log10(1 / MSE over all pixels of all images), which a few near-exact images cannot dominate;
  *  - SSIM (Wang et al. 2004): 11×11 Gaussian window, σ = 1.5, K1 = 0.01, K2 = 0.03, dynamic range 1,
  *    on the 'valid' windows (as the reference MATLAB ssim_index), per channel, averaged over the map,
  *    the channels and the images.
@@ -18,7 +19,10 @@ export const SSIM_SIGMA = 1.5;
 
 export interface PairedScores {
   l1: number;
+  /** Mean over images of each image's PSNR. */
   psnr: number;
+  /** PSNR of the pooled MSE over every pixel of every image (images with tiny errors weigh no more than others). */
+  psnrPooled: number;
   ssim: number;
 }
 
@@ -98,6 +102,7 @@ export function pairedScores(outputs: Float32Array, targets: Float32Array, count
   let l1 = 0;
   let psnr = 0;
   let ssim = 0;
+  let seAll = 0;
   const pa = new Float64Array(h * w);
   const pb = new Float64Array(h * w);
   for (let i = 0; i < count; i++) {
@@ -113,10 +118,12 @@ export function pairedScores(outputs: Float32Array, targets: Float32Array, count
       }
       ssim += ssimPlane(pa, pb, h, w, taps) / c;
     }
+    seAll += se;
     const mse = se / per;
     psnr += mse === 0 ? PSNR_CAP : Math.min(PSNR_CAP, 10 * Math.log10(1 / mse));
   }
-  return { l1: l1 / (count * per), psnr: psnr / count, ssim: ssim / count };
+  const mseAll = seAll / (count * per);
+  return { l1: l1 / (count * per), psnr: psnr / count, psnrPooled: mseAll === 0 ? PSNR_CAP : Math.min(PSNR_CAP, 10 * Math.log10(1 / mseAll)), ssim: ssim / count };
 }
 
 /** The per-pixel mean of `count` images [count, ...shape] (the mean-target baseline), as one image. */

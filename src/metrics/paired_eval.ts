@@ -5,7 +5,8 @@
  * replicated to the target's 3 channels; absent when the input has more channels than the target) and the
  * mean training target image — and, where a feature network exists for the target images (a built-in
  * task on mnist, fashion-mnist or cifar10 at their own size), FID/KID of the outputs against real
- * images of that split. Keys carry the protocol: `psnr_test1k`, `psnr_test1k_input`,
+ * images of that split. Keys carry the protocol: `psnr_test1k` (mean per-image PSNR), `psnr_pooled_test1k`
+ * (PSNR of the pooled MSE), `psnr_test1k_input`,
  * `psnr_test1k_meantarget`, `fid1k_test_fashionnet`.
  */
 import { Rng } from '../core/rng.ts';
@@ -62,6 +63,7 @@ export async function evaluatePaired(t: Trainer, cfg: RunConfig, opts: PairedEva
   const put = (s: PairedScores, suffix: string) => {
     out[`l1_${proto}${suffix}`] = s.l1;
     out[`psnr_${proto}${suffix}`] = s.psnr;
+    out[`psnr_pooled_${proto}${suffix}`] = s.psnrPooled;
     out[`ssim_${proto}${suffix}`] = s.ssim;
   };
   if (opts.metrics.includes('paired')) {

@@ -12,12 +12,18 @@ const close = (a: number, b: number, tol: number, what: string) => assert.ok(Mat
 /** [0, 1] values to the data range [−1, 1]. */
 const toData = (x: ArrayLike<number>) => Float32Array.from(x, (v) => 2 * v - 1);
 
-test('PSNR and L1 of a uniform offset of 0.1 on [0, 1]: 20 dB and 0.1; an exact match is capped', () => {
+test('PSNR (per image and pooled) and L1 of uniform offsets on [0, 1]; an exact match is capped', () => {
   const t = new Float32Array(2 * 12 * 12).fill(0.5);
   const o = t.map((v) => v + 0.1);
   const s = pairedScores(toData(o), toData(t), 2, [12, 12, 1]);
   close(s.psnr, 20, 1e-4, 'psnr');
   close(s.l1, 0.1, 1e-6, 'l1');
+  close(s.psnrPooled, 20, 1e-4, 'pooled psnr');
+  // Two images with MSE 0.01 and 0.0001: per-image mean (20 + 40) / 2 = 30 dB, pooled 10·log10(1 / 0.00505).
+  const two = Float32Array.from({ length: 2 * 144 }, (_, i) => (i < 144 ? 0.6 : 0.51));
+  const s2 = pairedScores(toData(two), toData(t), 2, [12, 12, 1]);
+  close(s2.psnr, 30, 1e-3, 'mean per-image psnr');
+  close(s2.psnrPooled, 10 * Math.log10(1 / 0.00505), 1e-3, 'pooled psnr');
   const same = pairedScores(toData(t), toData(t), 2, [12, 12, 1]);
   assert.equal(same.psnr, PSNR_CAP);
   close(same.ssim, 1, 1e-12, 'ssim of identical images');
