@@ -1,5 +1,5 @@
 /**
- * The `gantry` command line: thin wrappers over the library (train, sample, eval, presets, serve, bench).
+ * The `gantry` command line: thin wrappers over the library (train, sample, translate, eval, presets, serve, bench).
  * Every command returns an exit code; errors print one clear message, never a stack trace for user errors.
  */
 import fs from 'node:fs';
@@ -64,8 +64,12 @@ export function buildProgram(): Command {
     .option('--data-dir <dir>', 'dataset folder (CIFAR-10 batches, Fashion-MNIST idx files, an image folder)')
     .option('--backend <name>', `tensor engine: ${BACKENDS.join(', ')}`, backendArg, 'auto')
     .option('--threads <n>', 'threads for native kernels (default: all cores)', intArg('--threads', 1, MAX_THREADS, ` (4 × the ${os.availableParallelism()} cores of this machine)`))
+    .option('--data-a <dir>', 'paired / unpaired presets: the input (domain A) image folder')
+    .option('--data-b <dir>', 'paired / unpaired presets: the target (domain B) image folder, files named as in --data-a for paired data')
+    .option('--image-size <n>', 'image height = width to load the data at', intArg('--image-size', 1, 1024))
+    .option('--channels <n>', '1 or 3: image channels to load the data with', intArg('--channels', 1, 3))
     .option('--resume', 'continue the run in --out from its last checkpoint, with its saved config')
-    .action(async (presetArg: string | undefined, o: { out?: string; steps?: number; seed?: number; batchSize?: number; dataDir?: string; backend: string; threads?: number; resume?: boolean }) => {
+    .action(async (presetArg: string | undefined, o: { out?: string; steps?: number; seed?: number; batchSize?: number; dataDir?: string; dataA?: string; dataB?: string; imageSize?: number; channels?: number; backend: string; threads?: number; resume?: boolean }) => {
       if (o.resume && !o.out) throw new UsageError('--resume needs --out <run folder>');
       const { trainRun, readRunConfig } = await import('../train/run.ts');
       // A resumed run takes its saved config; flags are only compared with it (trainRun names any that differ).
@@ -77,8 +81,14 @@ export function buildProgram(): Command {
       if (o.steps !== undefined) train.steps = o.steps;
       if (o.batchSize !== undefined) train.batchSize = o.batchSize;
       if (Object.keys(train).length) overrides.train = train;
-      if (o.dataDir !== undefined) overrides.data = { dir: path.resolve(o.dataDir) };
       const { loadConfig } = await import('../families/config.ts');
+      const dataFlags = { dataDir: o.dataDir && path.resolve(o.dataDir), dataA: o.dataA && path.resolve(o.dataA), dataB: o.dataB && path.resolve(o.dataB), imageSize: o.imageSize, channels: o.channels };
+      if (o.channels === 2) throw new UsageError('--channels must be 1 or 3, got 2');
+      if (Object.values(dataFlags).some((v) => v !== undefined) && !(saved && presetArg === undefined)) {
+        const { dataFlagOverrides } = await import('../data/registry.ts');
+        const data = dataFlagOverrides(loadConfig(preset, overrides).data, dataFlags);
+        if (data) overrides.data = data;
+      }
       const cfg = saved && presetArg === undefined ? saved : loadConfig(preset, overrides);
       const backend = await setupBackend(o.backend, o.threads);
       const presetName = path.basename(preset).replace(/\.ya?ml$/, '');
@@ -118,10 +128,25 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('translate')
+    .description('translate images with a pix2pix or cyclegan run (an image, a folder or a .npy [N, H, W, C])')
+    .argument('<run>', 'run folder')
+    .requiredOption('--in <path>', 'a PNG/JPEG image, a folder of them, or a float32 .npy [N, H, W, C] in the data range')
+    .requiredOption('--out <path>', 'a .png (one image, or with --grid one image of input | output rows), a .npy, or a folder (same file names)')
+    .option('--reverse', "cyclegan: run the B → A generator")
+    .option('--grid', 'write input | output side by side')
+    .option('--backend <name>', 'tensor engine', backendArg, 'auto')
+    .action(async (run: string, o: { in: string; out: string; reverse?: boolean; grid?: boolean; backend: string }) => {
+      await setupBackend(o.backend);
+      const { translateCommand } = await import('./translate.ts');
+      await translateCommand(run, o);
+    });
+
+  program
     .command('eval')
     .description('measure a run (or a folder/.npy of samples) and print one JSON object')
     .argument('[run]', 'run folder')
-    .option('--metrics <list>', 'comma-separated: modes,fid,kid,is,pr,dc,stacked,acc (default: modes on 2-D data, stacked on Stacked MNIST, fid,kid,is,pr,dc on images, plus acc for conditional runs)', 'auto')
+    .option('--metrics <list>', 'comma-separated: modes,fid,kid,is,pr,dc,stacked,acc,paired (default: modes on 2-D data, stacked on Stacked MNIST, fid,kid,is,pr,dc on images, plus acc for conditional runs; paired,fid,kid for pix2pix runs)', 'auto')
     .option('--n <n>', 'number of generated samples', intArg('--n', 1))
     .option('--ref <split>', 'reference split: test or train', 'test')
     .option('--samples <path>', 'evaluate a folder of PNGs or a .npy file instead of a run')
@@ -183,7 +208,7 @@ export function buildProgram(): Command {
     .description('list the presets')
     .action(async () => {
       const { listPresets } = await import('../core/config.ts');
-      for (const p of listPresets()) process.stdout.write(`${p.name.padEnd(16)} ${p.description}\n`);
+      for (const p of listPresets()) process.stdout.write(`${p.name.padEnd(22)} ${p.description}\n`);
     });
 
   program

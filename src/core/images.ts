@@ -52,7 +52,19 @@ export function encodeImageGrid(x: Float32Array, n: number, shape: number[], ran
   return encodePng(png);
 }
 
-/** One PNG per image. */
+/** Image `index` of x [n, H, W, C] as a PNG of exactly W × H pixels (no grid border). */
+export function encodeImageExact(x: Float32Array, index: number, shape: number[], range: [number, number]): Buffer {
+  const [h, w, c] = shape as [number, number, number];
+  const png = whiteImage(w, h);
+  const base = index * h * w * c;
+  for (let p = 0; p < h * w; p++) {
+    for (let k = 0; k < 3; k++) png.data[4 * p + k] = toByte(x[base + p * c + (c === 1 ? 0 : k)]!, range[0], range[1]);
+    png.data[4 * p + 3] = 255;
+  }
+  return encodePng(png);
+}
+
+/** One PNG per image (with the grid's 2-pixel border). */
 export function encodeImage(x: Float32Array, index: number, shape: number[], range: [number, number]): Buffer {
   const per = shape.reduce((a, b) => a * b, 1);
   return encodeImageGrid(x.subarray(index * per, (index + 1) * per), 1, shape, range, 1);

@@ -110,7 +110,7 @@ export function loadPairedSet(opts: PairedOptions, split: Split): PairedSet {
     if (split === 'test') throw new Error("paired data from 'dirA' and 'dirB' has no test split: use 'dir' with train/ and test/ sub-folders, each holding A/ and B/");
     [dirA, dirB] = [opts.dirA, opts.dirB];
   } else {
-    if (!opts.dir) throw new Error("paired data with layout 'folders' needs 'dir' (holding A/ and B/) or 'dirA' and 'dirB'");
+    if (!opts.dir) throw new Error("paired data with layout 'folders' needs 'dir' (holding A/ and B/) or 'dirA' and 'dirB' (on the command line: --data-a INPUTS --data-b TARGETS)");
     const dir = folderForSplit(opts.dir, split, 'paired folder');
     [dirA, dirB] = [join(dir, 'A'), join(dir, 'B')];
   }

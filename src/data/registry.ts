@@ -14,7 +14,8 @@ import { loadCifar10 } from './cifar.ts';
 import { arraySource, sampleFields, type Batch, type DataSource, type ImageSet } from './dataset.ts';
 import { folderForSplit, loadImageFolder } from './image_folder.ts';
 import { loadFashionMnist, loadMnist, loadMnistRaw, type Split } from './mnist.ts';
-import { loadPairedSet, pairedSource, type PairedOptions } from './paired.ts';
+import { loadPairedSet, pairedSource, type PairedOptions, type PairedSet } from './paired.ts';
+import { PAIRED_TASKS, pairedTaskSet } from './paired_tasks.ts';
 import { adaptImages, adaptImageSet, type ImageAdapt } from './resize.ts';
 import { makeShapesSet } from './shapes.ts';
 import { stackedMnistSet, stackedMnistSource } from './stacked_mnist.ts';
@@ -88,6 +89,19 @@ const pairedSchema = z
   })
   .strict();
 
+/** Built-in paired tasks (paired_tasks.ts): inputs computed from a stored image dataset's images, the targets. */
+const pairedTaskSchema = z
+  .object({
+    name: z.literal('paired-task'),
+    task: z.enum(PAIRED_TASKS),
+    /** The images (targets): mnist, fashion-mnist, cifar10 or an image folder. */
+    from: z.discriminatedUnion('name', [domainVariants[2], domainVariants[3], domainVariants[4], domainVariants[6]]),
+    /** 'edges': Sobel-magnitude threshold on 0..1 luma (default 0.8). */
+    edgeThreshold: z.number().positive().optional(),
+    augment: augmentSchema.optional(),
+  })
+  .strict();
+
 const unpairedSchema = z.object({ name: z.literal('unpaired'), a: domainConfigSchema, b: domainConfigSchema }).strict();
 
 const captionedSchema = z
@@ -115,7 +129,7 @@ const shapesSchema = z
   .strict();
 
 /** The `data` section of a run config. */
-export const datasetConfigSchema = z.discriminatedUnion('name', [...domainVariants, pairedSchema, unpairedSchema, captionedSchema, shapesSchema]);
+export const datasetConfigSchema = z.discriminatedUnion('name', [...domainVariants, pairedSchema, pairedTaskSchema, unpairedSchema, captionedSchema, shapesSchema]);
 
 /** A validated dataset config (defaults applied). */
 export type DatasetConfig = z.infer<typeof datasetConfigSchema>;
@@ -223,6 +237,24 @@ function pairedOptions(cfg: Extract<DatasetConfig, { name: 'paired' }>): PairedO
   };
 }
 
+/** The dataset whose images a paired task's targets are (its feature network scores translations), else undefined. */
+export function pairedTargetDataset(input: DatasetConfigInput): DatasetConfig | undefined {
+  const cfg = parseDatasetConfig(input);
+  return cfg.name === 'paired-task' ? cfg.from : undefined;
+}
+
+/**
+ * A whole split of paired data (inputs and targets) in memory, for paired metrics and translation: the
+ * folder layouts of 'paired', or a built-in task's inputs computed from the split's images.
+ */
+export async function loadPairedEvalSet(input: DatasetConfigInput, split: Split): Promise<PairedSet> {
+  const cfg = parseDatasetConfig(input);
+  checkSplit(split);
+  if (cfg.name === 'paired') return loadPairedSet(pairedOptions(cfg), split);
+  if (cfg.name === 'paired-task') return pairedTaskSet(cfg.task, loadStoredSet(cfg.from, split), split, { edgeThreshold: cfg.edgeThreshold });
+  throw new Error(`dataset '${cfg.name}' is not paired: paired metrics need data { name: paired | paired-task }`);
+}
+
 function captionedOptions(cfg: Extract<DatasetConfig, { name: 'captioned' }>) {
   return { imageSize: cfg.imageSize ?? DEFAULT_FOLDER_IMAGE_SIZE, channels: cfg.channels ?? 3, limit: cfg.limit };
 }
@@ -244,6 +276,8 @@ async function openUnaugmented(cfg: DatasetConfig, seed: number): Promise<DataSo
       return arraySource(cfg.name, loadStoredSet(cfg, 'train'), seed);
     case 'paired':
       return pairedSource('paired', loadPairedSet(pairedOptions(cfg), 'train'), seed);
+    case 'paired-task':
+      return pairedSource(`${cfg.task}(${cfg.from.name})`, pairedTaskSet(cfg.task, loadStoredSet(cfg.from, 'train'), 'train', { edgeThreshold: cfg.edgeThreshold }), seed);
     case 'unpaired': {
       const seeds = domainSeeds(seed);
       return unpairedSource(await openDataSource(cfg.a, seeds.a), await openDataSource(cfg.b, seeds.b));
@@ -291,6 +325,8 @@ export async function loadEvalSet(input: DatasetConfigInput, split: Split): Prom
       return loadStoredSet(cfg, split);
     case 'paired':
       return loadPairedSet(pairedOptions(cfg), split).target;
+    case 'paired-task':
+      return loadStoredSet(cfg.from, split);
     case 'unpaired':
       return loadEvalSet(cfg.a, split);
     case 'captioned':
@@ -298,5 +334,45 @@ export async function loadEvalSet(input: DatasetConfigInput, split: Split): Prom
     case 'shapes':
       // 'test' is the seen-combination test split; makeShapesSet('unseen', …) gives the held-out one.
       return split === 'train' ? makeShapesSet('train', cfg.count ?? DEFAULT_SHAPES_COUNT, SHAPES_DATA_SEED).images : makeShapesSet('seen', DEFAULT_SHAPES_TEST_COUNT, SHAPES_DATA_SEED).images;
+  }
+}
+
+/** Data flags of `gantry train` (`--data-dir`, `--data-a`, `--data-b`, `--image-size`, `--channels`). */
+export interface DataFlags {
+  dataDir?: string;
+  dataA?: string;
+  dataB?: string;
+  imageSize?: number;
+  channels?: number;
+}
+
+/**
+ * Where the data flags go in a config's `data` section, as an override to merge: the dataset's own
+ * fields, a built-in paired task's source (`from`), the two folders of a paired dataset (`dirA`, `dirB`)
+ * or the two domains of an unpaired one (`a.dir`, `b.dir`). A flag that does not apply is an error naming it.
+ */
+export function dataFlagOverrides(data: { name: string }, flags: DataFlags): Record<string, unknown> | undefined {
+  const own: Record<string, unknown> = {};
+  if (flags.dataDir !== undefined) own.dir = flags.dataDir;
+  if (flags.imageSize !== undefined) own.imageSize = flags.imageSize;
+  if (flags.channels !== undefined) own.channels = flags.channels;
+  const two = flags.dataA !== undefined || flags.dataB !== undefined;
+  if (two && (flags.dataA === undefined || flags.dataB === undefined)) throw new Error('give both --data-a and --data-b');
+  switch (data.name) {
+    case 'paired':
+      if (two) Object.assign(own, { dirA: flags.dataA, dirB: flags.dataB, layout: 'folders' });
+      return Object.keys(own).length ? own : undefined;
+    case 'paired-task':
+      if (two) throw new Error('--data-a/--data-b: this preset makes its pairs from one dataset; use pix2pix-folders for two folders of your own');
+      return Object.keys(own).length ? { from: own } : undefined;
+    case 'unpaired': {
+      if (flags.dataDir !== undefined) throw new Error('--data-dir: unpaired data has two domains; give --data-a DIR --data-b DIR');
+      const side = (dir?: string) => ({ ...(dir !== undefined ? { name: 'folder', dir } : {}), ...(flags.imageSize !== undefined ? { imageSize: flags.imageSize } : {}), ...(flags.channels !== undefined ? { channels: flags.channels } : {}) });
+      const out = { a: side(flags.dataA), b: side(flags.dataB) };
+      return two || flags.imageSize !== undefined || flags.channels !== undefined ? out : undefined;
+    }
+    default:
+      if (two) throw new Error(`--data-a/--data-b: dataset '${data.name}' is a single domain; they are for paired and unpaired presets`);
+      return Object.keys(own).length ? own : undefined;
   }
 }

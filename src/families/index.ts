@@ -3,3 +3,4 @@ import './gan.ts';
 import './cyclegan.ts';
 import './classifier.ts';
 import './vae.ts';
+import './pix2pix.ts';

@@ -136,6 +136,13 @@ export async function evaluateRun(run: string, opts: { metrics: string[]; n?: nu
   let metrics = opts.metrics;
   const { cfg, trainer, step } = await openRun(run);
   try {
+    if (cfg.model.family === 'pix2pix') {
+      // Paired translation: outputs against their ground truth, the trivial baselines, FID/KID where a feature net applies.
+      const { evaluatePaired, pairedFeatureDataset } = await import('./paired_eval.ts');
+      if (metrics.includes('auto')) metrics = pairedFeatureDataset(cfg) ? ['paired', 'fid', 'kid'] : ['paired'];
+      return { run, step, ...(await evaluatePaired(trainer, cfg, { metrics, n: opts.n ?? 1000, split: opts.ref, seed: opts.seed })) };
+    }
+    if (metrics.includes('paired')) throw new Error(`'paired' metrics need a paired translation run (pix2pix); ${run} is a ${cfg.model.family} run`);
     const toy = isToyName(cfg.data.name);
     const conditional = trainer.numClasses > 0;
     if (metrics.includes('auto')) {

@@ -25,7 +25,17 @@ export interface EmbeddingSpec { type: 'embedding'; vocab: number; dim: number }
 /** PReLU: max(x, 0) + alpha_c · min(x, 0) with a learned alpha per channel (last axis), initialised to 0.25. */
 export interface PreluSpec { type: 'prelu' }
 
-export type MergeLayerSpec = AddSpec | ConcatSpec | DropoutSpec | EmbeddingSpec | PreluSpec;
+/**
+ * Luma replacement: inputs a colour image [H, W, 3] and a gray one [H, W, 1]; out = colour − Y(colour) + gray
+ * per channel, with Y the BT.601 luma 0.299 R + 0.587 G + 0.114 B (weights summing to 1, so Y(out) = gray
+ * exactly, in any affine value range such as [−1, 1]). Colourization that keeps the input's luma and learns
+ * only the chroma (pix2pix colourizes in Lab: L in, ab out). `clip` bounds the result (e.g. the data range).
+ */
+export interface ReplaceLumaSpec { type: 'replaceLuma'; clip?: [number, number] }
+
+export type MergeLayerSpec = AddSpec | ConcatSpec | DropoutSpec | EmbeddingSpec | PreluSpec | ReplaceLumaSpec;
+
+export const LUMA_WEIGHTS = [0.299, 0.587, 0.114] as const;
 
 /** Checks that 2+ inputs agree on every axis (all but the last when `exceptLast`); returns the first shape. */
 function needMatching(ctx: LayerBuildContext, type: string, inShapes: number[][], exceptLast: boolean, problem: string): number[] {
@@ -110,4 +120,26 @@ const prelu: LayerImpl<PreluSpec> = {
   },
 };
 
-for (const impl of [add, concat, dropout, embedding, prelu]) registerLayer(impl as unknown as LayerImpl);
+const replaceLuma: LayerImpl<ReplaceLumaSpec> = {
+  type: 'replaceLuma',
+  arity: 'many',
+  build(ctx, spec, inShapes) {
+    needInputs(ctx, 'replaceLuma', inShapes, 2);
+    const [colour, gray] = inShapes as [number[], number[]];
+    if (colour.length !== 3 || colour[2] !== 3 || gray.length !== 3 || gray[2] !== 1 || gray[0] !== colour[0] || gray[1] !== colour[1]) {
+      throw layerError(ctx.id, 'replaceLuma', `needs a colour image [H, W, 3] and a gray one [H, W, 1] of one size, got [${colour}] and [${gray}]`);
+    }
+    if (spec.clip !== undefined && !(Array.isArray(spec.clip) && spec.clip.length === 2 && spec.clip[0] < spec.clip[1])) {
+      throw layerError(ctx.id, 'replaceLuma', `clip must be [lo, hi] with lo < hi, got ${JSON.stringify(spec.clip)}`);
+    }
+    return colour.slice();
+  },
+  apply(layer, [colour, gray]) {
+    const y = tf.sum(tf.mul(colour!, tf.tensor1d(LUMA_WEIGHTS as unknown as number[])), -1, true);
+    const out = tf.add(tf.sub(colour!, y), gray!);
+    const clip = layer.spec.clip;
+    return clip ? tf.clipByValue(out, clip[0], clip[1]) : out;
+  },
+};
+
+for (const impl of [add, concat, dropout, embedding, prelu, replaceLuma]) registerLayer(impl as unknown as LayerImpl);

@@ -5,6 +5,10 @@ import { at, expectBuildError, f64, testCases, type F64, type LayerCase } from '
 
 const rng = new Rng(20261201);
 
+function close(a: number, b: number, tol: number): void {
+  if (!(Math.abs(a - b) < tol)) throw new Error(`${a} vs ${b}`);
+}
+
 const map = (x: F64, fn: (v: number, i: number) => number): F64 => f64(x.shape, x.data.map(fn));
 
 /** Concatenation along the last axis. */
@@ -28,6 +32,14 @@ const dropoutRef = (rate: number) => ([x]: F64[], _p: Record<string, F64>, noise
   return map(x!, (v, i) => (u[i]! >= rate ? v / (1 - rate) : 0));
 };
 
+const lumaRef = (clip?: [number, number]) => ([c, g]: F64[]): F64 =>
+  map(c!, (v, i) => {
+    const p = Math.floor(i / 3);
+    const y = 0.299 * c!.data[3 * p]! + 0.587 * c!.data[3 * p + 1]! + 0.114 * c!.data[3 * p + 2]!;
+    const o = v - y + g!.data[p]!;
+    return clip ? Math.min(clip[1], Math.max(clip[0], o)) : o;
+  });
+
 const CASES: LayerCase[] = [
   { name: 'add of three', spec: { type: 'add' }, inShapes: [[4, 3, 2], [4, 3, 2], [4, 3, 2]], secondOrder: true,
     reference: ([a, b, c]) => map(a!, (v, i) => v + b!.data[i]! + c!.data[i]!) },
@@ -43,11 +55,28 @@ const CASES: LayerCase[] = [
       ids!.data.forEach((id, i) => { for (let d = 0; d < 3; d++) out.data[i * 3 + d] = at(table!, id, d); });
       return out;
     } },
+  { name: 'replaceLuma', spec: { type: 'replaceLuma' }, inShapes: [[3, 2, 3], [3, 2, 1]], secondOrder: true, reference: lumaRef() },
+  // Wide bounds: finite differences are meaningless at the clip's kinks; clipping itself is checked below.
+  { name: 'replaceLuma clipped', spec: { type: 'replaceLuma', clip: [-50, 50] }, inShapes: [[2, 2, 3], [2, 2, 1]], reference: lumaRef([-50, 50]) },
   { name: 'prelu', spec: { type: 'prelu' }, inShapes: [[3, 3, 4]], secondOrder: true,
     reference: ([x], { alpha }) => map(x!, (v, i) => (v > 0 ? v : v * alpha!.data[i % 4]!)) },
 ];
 
 describe('merge layers', () => {
+  it('replaceLuma keeps the gray input as the luma exactly and clips to the data range', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const { getLayer } = await import('./layer_api.ts');
+    await tf.setBackend('cpu');
+    const layer = { spec: { type: 'replaceLuma', clip: [-1, 1] }, params: {} } as never;
+    const colour = tf.tensor([[[[0.2, -0.4, 0.5], [1, -1, -1]]]]);
+    const gray = tf.tensor([[[[0.1], [1]]]]);
+    const out = getLayer('replaceLuma').apply(layer, [colour, gray], { training: false }).arraySync() as number[][][][];
+    const [p0, p1] = out[0]![0]!;
+    close(0.299 * p0![0]! + 0.587 * p0![1]! + 0.114 * p0![2]!, 0.1, 1e-6);
+    // White with a red prediction: R would be 2.4, clipped to 1.
+    if (!p1!.every((v) => v <= 1 && v >= -1) || p1![0] !== 1) throw new Error(`not clipped: ${p1}`);
+  });
+
   testCases(CASES, rng);
 
   it('reject inputs they cannot take', () => {
@@ -59,5 +88,7 @@ describe('merge layers', () => {
     expectBuildError({ type: 'embedding', vocab: 0, dim: 3 }, [[3]], /vocab to be an integer/);
     expectBuildError({ type: 'embedding', vocab: 4, dim: 3 }, [[]], /token ids \[T\], got a scalar/);
     expectBuildError({ type: 'prelu' }, [[]], /channel axis/);
+    expectBuildError({ type: 'replaceLuma' }, [[4, 4, 3], [4, 4, 3]], /gray one \[H, W, 1\]/);
+    expectBuildError({ type: 'replaceLuma', clip: [1, -1] }, [[4, 4, 3], [4, 4, 1]], /lo < hi/);
   });
 });

@@ -150,7 +150,9 @@ function checkResumeFlags(saved: RunConfig, opts: TrainRunOptions, runDir: strin
     new RunUsageError(`--resume continues ${runDir} with its saved config: ${flag} ${given} would change it (saved: ${was}); omit ${flag} to resume, or start a new run with another --out`);
   if (f.seed !== undefined && f.seed !== saved.seed) throw refuse('--seed', f.seed, saved.seed);
   if (f.batchSize !== undefined && f.batchSize !== saved.train.batchSize) throw refuse('--batch-size', f.batchSize, saved.train.batchSize);
-  const savedDir = (saved.data as { dir?: string }).dir;
+  // A built-in paired task reads its images from its source dataset's folder (`--data-dir` goes there).
+  const savedData = saved.data as { dir?: string; from?: { dir?: string } };
+  const savedDir = savedData.dir ?? savedData.from?.dir;
   if (f.dataDir !== undefined && path.resolve(f.dataDir) !== (savedDir === undefined ? undefined : path.resolve(savedDir))) throw refuse('--data-dir', path.resolve(f.dataDir), savedDir ?? 'none');
   if (f.preset !== undefined) {
     // The budget is --steps' business; the other flags were compared above.
