@@ -1,9 +1,18 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { encodeNpy, readNpy } from './npy.ts';
+
+/** Temporary folders this file makes, removed when it ends (the suite leaves nothing in the temp folder). */
+const madeDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeDirs.push(d);
+  return d;
+}
+after(() => madeDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 test('npy round-trip keeps shape and float32 values; header is 64-byte aligned', () => {
   const data = Float32Array.from({ length: 24 }, (_, i) => i / 7 - 1);
@@ -12,7 +21,7 @@ test('npy round-trip keeps shape and float32 values; header is 64-byte aligned',
   const headerLen = buf.readUInt16LE(8);
   assert.equal((10 + headerLen) % 64, 0);
   assert.match(buf.toString('latin1', 10, 10 + headerLen), /'descr': '<f4', 'fortran_order': False, 'shape': \(2, 3, 4\)/);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'npy-')), 'a.npy');
+  const file = path.join(tempDir('npy-'), 'a.npy');
   fs.writeFileSync(file, buf);
   const back = readNpy(file);
   assert.deepEqual(back.shape, [2, 3, 4]);
@@ -20,7 +29,7 @@ test('npy round-trip keeps shape and float32 values; header is 64-byte aligned',
 });
 
 test('npy reader names truncated and foreign files', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'npy-'));
+  const dir = tempDir('npy-');
   const full = encodeNpy(new Float32Array(100), [10, 10]);
   fs.writeFileSync(path.join(dir, 't.npy'), full.subarray(0, full.length - 8));
   assert.throws(() => readNpy(path.join(dir, 't.npy')), /truncated/);

@@ -3,7 +3,7 @@
  * MNIST, and an independent MNIST classifier (Gantry's feature network, trained here on its own data)
  * must label ≥ 97% of their samples with the requested class.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +13,15 @@ import { loadConfig } from '../families/config.ts';
 import { Rng } from '../core/rng.ts';
 import { classify, getFeatureNet } from './feature_net.ts';
 import { openRun, trainRun } from '../train/run.ts';
+
+/** Temporary folders this file makes, removed when it ends (the suite leaves nothing in the temp folder). */
+const madeDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeDirs.push(d);
+  return d;
+}
+after(() => madeDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 await initEngine('auto');
 
@@ -37,7 +46,7 @@ async function classAccuracy(preset: 'cgan-mnist' | 'acgan-mnist'): Promise<numb
       checkpointEvery: 100000,
     },
   });
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cond-')), preset);
+  const out = path.join(tempDir('cond-'), preset);
   await trainRun({ config: cfg, preset, outDir: out });
   const { trainer } = await openRun(out);
   const classifier = await getFeatureNet('mnist', { cacheDir });

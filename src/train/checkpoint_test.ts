@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -7,9 +7,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/backend.ts';
 import { CheckpointError, findCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 
+/** Temporary folders this file makes, removed when it ends (the suite leaves nothing in the temp folder). */
+const madeDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeDirs.push(d);
+  return d;
+}
+after(() => madeDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 await initBackend('cpu', { quiet: true });
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ckpt-'));
+const tmp = () => tempDir('ckpt-');
 
 test('save then load gives identical tensors and extra state', async () => {
   const dir = path.join(tmp(), 'latest');
