@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { loadConfig } from '../families/config.ts';
 import { configurations, expandSweep, loadSweep, nestOverrides, resolveConfigPath, SweepError, sweepSchema } from './sweep_config.ts';
 
 test('config paths: shared sections stay, family fields and legacy train.* GAN fields go to model', () => {
@@ -52,7 +53,9 @@ test('list entries cross the grid; a label names an entry', () => {
   assert.deepEqual(c[1]!.overrides, { loss: 'wasserstein', 'regularizer.type': 'gp', 'train.batchSize': 128 });
   const s = expandSweep({ base: 'toy-ring', list: [{ label: 'wgan-gp', loss: 'wasserstein', 'regularizer.type': 'gp' }] }, 'x.yaml');
   assert.equal((s.jobs[0]!.config.model as unknown as { regularizer: { type: string; weight: number } }).regularizer.type, 'gp');
-  assert.equal((s.jobs[0]!.config.model as unknown as { regularizer: { type: string; weight: number } }).regularizer.weight, 10);
+  // The fields a path does not name keep the preset's values.
+  const preset = loadConfig('toy-ring').model as unknown as { regularizer: { weight: number } };
+  assert.equal((s.jobs[0]!.config.model as unknown as { regularizer: { type: string; weight: number } }).regularizer.weight, preset.regularizer.weight);
 });
 
 test('bad sweeps are refused naming the field, before anything trains', () => {
