@@ -1,18 +1,11 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
+import { tempDirMaker } from './temp_testing.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { encodeNpy, readNpy } from './npy.ts';
 
-/** Temporary folders this file makes, removed when it ends (the suite leaves nothing in the temp folder). */
-const madeDirs: string[] = [];
-function tempDir(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  madeDirs.push(d);
-  return d;
-}
-after(() => madeDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirMaker();
 
 test('npy round-trip keeps shape and float32 values; header is 64-byte aligned', () => {
   const data = Float32Array.from({ length: 24 }, (_, i) => i / 7 - 1);

@@ -3,9 +3,9 @@
  * MNIST, and an independent MNIST classifier (Gantry's feature network, trained here on its own data)
  * must label ≥ 97% of their samples with the requested class.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
+import { tempDirMaker } from '../core/temp_testing.ts';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initEngine } from '../backend/engine.ts';
@@ -14,14 +14,7 @@ import { Rng } from '../core/rng.ts';
 import { classify, getFeatureNet } from './feature_net.ts';
 import { openRun, trainRun } from '../train/run.ts';
 
-/** Temporary folders this file makes, removed when it ends (the suite leaves nothing in the temp folder). */
-const madeDirs: string[] = [];
-function tempDir(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  madeDirs.push(d);
-  return d;
-}
-after(() => madeDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirMaker();
 
 await initEngine('auto');
 

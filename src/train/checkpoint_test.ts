@@ -1,20 +1,13 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
+import { tempDirMaker } from '../core/temp_testing.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/backend.ts';
 import { CheckpointError, findCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 
-/** Temporary folders this file makes, removed when it ends (the suite leaves nothing in the temp folder). */
-const madeDirs: string[] = [];
-function tempDir(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  madeDirs.push(d);
-  return d;
-}
-after(() => madeDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirMaker();
 
 await initBackend('cpu', { quiet: true });
 
