@@ -108,13 +108,13 @@ export class LoadedGenerator {
 
   /**
    * n samples with every input filled by its kind: latents drawn from `rng` (in input order), the given
-   * labels (else random ones), image inputs from the shipped examples (cycled).
+   * labels (else random ones, by the model's class shares when it has pseudo-classes), image inputs from the shipped examples (cycled).
    */
   sample(n: number, rng: Rng, labels?: Int32Array): { data: Float32Array; shape: number[] } {
     const feeds: Record<string, Float32Array | Int32Array> = {};
     for (const [name, spec] of Object.entries(this.model.inputs)) {
       if (spec.kind === 'latent') feeds[name] = rng.normalArray(n * spec.shape.reduce((a, b) => a * b, 1));
-      else if (spec.kind === 'label') feeds[name] = labels ?? Int32Array.from({ length: n }, () => rng.int(spec.numClasses));
+      else if (spec.kind === 'label') feeds[name] = labels ?? rng.categoricalArray(n, spec.numClasses, this.model.classShares);
       else {
         const ex = this.examples[name];
         if (!ex) throw new Error(`input '${name}' is an image and the model ships no example inputs for it`);

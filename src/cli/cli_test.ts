@@ -189,3 +189,32 @@ test('absurd --steps and --threads are refused; --version prints the package ver
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
   assert.equal(r.stdout.trim(), pkg.version);
 });
+
+test('a self-conditioned run (data.clusters): grids draw the pseudo-classes by their shares, --class picks one cluster', () => {
+  const cfg = path.join(work, 'clusters.yaml');
+  fs.writeFileSync(cfg, `name: tiny-clusters
+data: { name: mnist, limit: 300, clusters: 4 }
+model:
+  family: gan
+  latentDim: 8
+  conditioning: projection
+  network: { arch: dcgan, width: 4 }
+  loss: nonsaturating
+  optimizerG: { type: adam, lr: 0.001 }
+  optimizerD: { type: adam, lr: 0.001 }
+train: { steps: 4, batchSize: 8, logEvery: 2, sampleEvery: 4, checkpointEvery: 4 }
+`);
+  const run = path.join(work, 'clusters-run');
+  const t = gantry(['train', cfg, '--out', run, '--backend', 'wasm']);
+  assert.equal(t.code, 0, t.stderr);
+  // Training grids: 64 samples in 8 columns (2× scale), not one row of 10 per class.
+  assert.equal(PNG.sync.read(fs.readFileSync(path.join(run, 'samples', 'latest.png'))).width, 8 * (28 * 2 + 2) + 2);
+  const grid = path.join(work, 'clusters.png');
+  assert.equal(gantry(['sample', run, '--n', '12', '--out', grid]).code, 0);
+  // ceil(√12) = 4 columns, where one row per class would have given 12 / 4 = 3.
+  assert.equal(PNG.sync.read(fs.readFileSync(grid)).width, 4 * (28 + 2) + 2);
+  assert.equal(gantry(['sample', run, '--n', '6', '--class', '3', '--out', path.join(work, 'c3.npy')]).code, 0);
+  const bad = gantry(['sample', run, '--n', '6', '--class', '4', '--out', path.join(work, 'c4.npy')]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--class must be in 0\.\.3, got 4/);
+});

@@ -14,7 +14,9 @@ export async function sampleCommand(run: string, o: { out: string; n: number; se
     if (o.class !== undefined && (k === 0 || o.class >= k)) {
       throw new Error(k === 0 ? `--class: run ${run} is not conditional` : `--class must be in 0..${k - 1}, got ${o.class}`);
     }
-    const labels = k > 0 ? Int32Array.from({ length: o.n }, (_, i) => o.class ?? i % k) : undefined;
+    // Pseudo-classes (data.clusters) are not categories a reader asked for: without --class the sampler draws them by their shares.
+    const byClass = k > 0 && o.class === undefined && !trainer.data.classShares;
+    const labels = o.class !== undefined ? new Int32Array(o.n).fill(o.class) : byClass ? Int32Array.from({ length: o.n }, (_, i) => i % k) : undefined;
     const x = await trainer.generate(o.n, new Rng(o.seed), { labels });
     const shape = trainer.sampleShape;
     const out = o.out;
@@ -29,7 +31,6 @@ export async function sampleCommand(run: string, o: { out: string; n: number; se
         fs.writeFileSync(out, encodeScatter(x, modes, trainer.data.range));
       } else {
         // Conditional grids without --class: one row per class.
-        const byClass = k > 0 && o.class === undefined;
         const cols = byClass ? Math.ceil(o.n / k) : undefined;
         const ordered = byClass ? reorderByClass(x, o.n, k, shape) : x;
         fs.writeFileSync(out, encodeImageGrid(ordered, o.n, shape, trainer.data.range, cols));

@@ -89,6 +89,31 @@ export class Rng {
     return out;
   }
 
+  /**
+   * n class ids drawn by `weights` (any non-negative numbers, e.g. shares of the data); one uniform
+   * draw each. Without weights, uniform over `classes` with int(classes), the stream labels always used.
+   */
+  categoricalArray(n: number, classes: number, weights?: readonly number[]): Int32Array {
+    const out = new Int32Array(n);
+    if (!weights) {
+      for (let i = 0; i < n; i++) out[i] = this.int(classes);
+      return out;
+    }
+    if (weights.length !== classes || !weights.every((w) => w >= 0) || !(weights.reduce((a, b) => a + b, 0) > 0)) {
+      throw new Error(`categoricalArray: need ${classes} non-negative weights with a positive sum, got [${weights.join(', ')}]`);
+    }
+    const cumulative: number[] = [];
+    weights.reduce((sum, w) => (cumulative.push(sum + w), sum + w), 0);
+    const total = cumulative[classes - 1]!;
+    for (let i = 0; i < n; i++) {
+      const u = this.uniform() * total;
+      let c = 0;
+      while (c < classes - 1 && u >= cumulative[c]!) c++;
+      out[i] = c;
+    }
+    return out;
+  }
+
   /** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
   permutation(n: number): Uint32Array {
     const p = new Uint32Array(n);

@@ -43,3 +43,19 @@ test('permutation is a permutation; forks are independent of later parent draws'
   const b = new Rng(9).fork('latent').uniformArray(5);
   assert.notDeepEqual(a, b);
 });
+
+test('categoricalArray: uniform ids are the int(k) stream; weighted draws follow the weights; bad weights are refused', () => {
+  const a = new Rng(4);
+  const b = new Rng(4);
+  assert.deepEqual(Array.from(a.categoricalArray(50, 7)), Array.from({ length: 50 }, () => b.int(7)));
+  const w = [0.5, 0, 0.3, 0.2];
+  const draws = new Rng(9).categoricalArray(20_000, 4, w);
+  const freq = [0, 1, 2, 3].map((c) => draws.filter((d) => d === c).length / draws.length);
+  freq.forEach((f, c) => assert.ok(Math.abs(f - w[c]!) < 0.015, `class ${c}: ${f} vs ${w[c]}`));
+  assert.equal(freq[1], 0, 'a zero weight is never drawn');
+  // Unnormalised weights mean the same as their normalised shares.
+  assert.deepEqual(new Rng(3).categoricalArray(100, 2, [3, 1]), new Rng(3).categoricalArray(100, 2, [0.75, 0.25]));
+  assert.throws(() => new Rng(1).categoricalArray(2, 3, [1, 1]), /need 3 non-negative weights/);
+  assert.throws(() => new Rng(1).categoricalArray(2, 2, [1, -1]), /non-negative/);
+  assert.throws(() => new Rng(1).categoricalArray(2, 2, [0, 0]), /positive sum/);
+});

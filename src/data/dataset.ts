@@ -44,6 +44,8 @@ export interface DataSource {
   readonly range: [number, number];
   /** Number of examples; Infinity for generated data. */
   readonly size: number;
+  /** Pseudo-labeled sources (`clusters`): each class's share of the data, which samplers draw labels by. */
+  readonly classShares?: readonly number[];
   /** Captioned sources: the tokenizer that made `tokens` (its vocabulary comes from the training captions). */
   readonly tokenizer?: Tokenizer;
   /** Seeded and deterministic. */

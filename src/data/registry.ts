@@ -19,6 +19,7 @@ import { PAIRED_TASKS, pairedTaskSet } from './paired_tasks.ts';
 import { adaptImages, adaptImageSet, type ImageAdapt } from './resize.ts';
 import { makeShapesSet } from './shapes.ts';
 import { stackedMnistSet, stackedMnistSource } from './stacked_mnist.ts';
+import { withClusterLabels } from './clusters.ts';
 import { Tokenizer } from './tokenizer.ts';
 import { toySource } from './toy.ts';
 import { domainSeeds, unpairedSource } from './unpaired.ts';
@@ -30,6 +31,8 @@ export const DEFAULT_SHAPES_COUNT = 20_000;
 export const DEFAULT_SHAPES_TEST_COUNT = 2_000;
 /** The shapes benchmark's images are the same in every run; the run's seed orders the stream. */
 export const SHAPES_DATA_SEED = 2016;
+/** Seed of the k-means behind `clusters` (fixed: the pseudo-classes are part of the dataset, not of the run). */
+export const CLUSTER_SEED = 4099;
 
 const imageSize = z.number().int().positive().max(1024);
 const channels = z.union([z.literal(1), z.literal(3)]);
@@ -58,7 +61,17 @@ export const augmentSchema = z
   .strict();
 
 /** Stored image datasets: also keep only the first `limit` examples; augment training batches. */
-const stored = { ...common, limit: limit.optional(), augment: augmentSchema.optional() };
+const stored = {
+  ...common,
+  limit: limit.optional(),
+  augment: augmentSchema.optional(),
+  /**
+   * Replace the labels with k-means cluster ids of the training images (self-conditioning): a
+   * conditional model then trains on k pseudo-classes, and its sampler draws them by their shares.
+   * No label of the dataset is read.
+   */
+  clusters: z.number().int().min(2).max(1000).optional(),
+};
 
 /** Single-domain datasets: each can also be one side of an unpaired dataset. */
 const domainVariants = [
@@ -149,7 +162,7 @@ export function datasetHasLabels(cfg: DatasetConfigInput): boolean {
     case 'stacked-mnist':
       return true;
     case 'folder':
-      return cfg.labeled === true;
+      return cfg.labeled === true || cfg.clusters !== undefined;
     default:
       return false;
   }
@@ -272,8 +285,13 @@ async function openUnaugmented(cfg: DatasetConfig, seed: number): Promise<DataSo
     case 'mnist':
     case 'fashion-mnist':
     case 'cifar10':
-    case 'folder':
-      return arraySource(cfg.name, loadStoredSet(cfg, 'train'), seed);
+    case 'folder': {
+      const set = loadStoredSet(cfg, 'train');
+      if (cfg.clusters === undefined) return arraySource(cfg.name, set, seed);
+      // The clustering depends on the data and k only, so every run (and every eval of it) gets the same pseudo-classes.
+      const clustered = withClusterLabels(set, cfg.clusters, CLUSTER_SEED);
+      return { ...arraySource(`${cfg.name}(${cfg.clusters} clusters)`, clustered, seed), classShares: clustered.clusterShares };
+    }
     case 'paired':
       return pairedSource('paired', loadPairedSet(pairedOptions(cfg), 'train'), seed);
     case 'paired-task':

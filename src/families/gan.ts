@@ -46,6 +46,17 @@ export const ganModelSchema = z
      * classifier learns from real images only, so G must draw the class as real data shows it.
      */
     auxFakeWeight: z.number().min(0).default(1),
+    /**
+     * InfoGAN (Chen et al. 2016) without labels: G's first `components` latent entries become a one-hot
+     * code (the argmax of those normals, so every code is equally likely), D's extra head predicts the
+     * code of a fake, and both G and D minimise `weight`·cross-entropy of that prediction. G must then
+     * make the code visible in the image, which on MNIST-like data sorts the codes into the classes, so
+     * samples stop drifting between classes and every class keeps its share.
+     */
+    infoCode: z
+      .object({ components: z.number().int().min(2).max(1024), weight: z.number().min(0).default(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -61,7 +72,9 @@ function buildGan(model: GanModelConfig, ctx: FamilyBuildContext<unknown>): Fami
   const conditioning = model.conditioning;
   if (conditioning !== 'none' && data.numClasses <= 0) throw new Error(`model.conditioning '${conditioning}' needs a labeled dataset; ${data.name} has no labels`);
   const numClasses = conditioning === 'none' ? 0 : data.numClasses;
-  const specs = buildGanSpecs(model.network, { latentDim: model.latentDim, dataShape: data.shape, numClasses, conditioning, dataRange: data.range });
+  const codes = model.infoCode?.components ?? 0;
+  if (codes >= model.latentDim) throw new Error(`model.infoCode.components (${codes}) must be smaller than model.latentDim (${model.latentDim}): the code is carved from the latent`);
+  const specs = buildGanSpecs(model.network, { latentDim: model.latentDim, dataShape: data.shape, numClasses, conditioning, dataRange: data.range, codeComponents: codes });
   const G = ctx.network('G', specs.generator);
   const D = ctx.network('D', specs.discriminator);
   const useEma = model.emaDecay > 0;
@@ -73,12 +86,9 @@ function buildGan(model: GanModelConfig, ctx: FamilyBuildContext<unknown>): Fami
   const acgan = conditioning === 'acgan';
 
   const latents = (n: number, rng: Rng) => tf.tensor2d(rng.normalArray(n * model.latentDim), [n, model.latentDim]);
-  const randomLabels = (n: number, rng: Rng): tf.Tensor1D | undefined => {
-    if (numClasses === 0) return undefined;
-    const l = new Int32Array(n);
-    for (let i = 0; i < n; i++) l[i] = rng.int(numClasses);
-    return tf.tensor1d(l, 'int32');
-  };
+  // Pseudo-classes (data.clusters) are drawn by their shares, so class balance follows the data's.
+  const randomLabels = (n: number, rng: Rng): tf.Tensor1D | undefined =>
+    numClasses === 0 ? undefined : tf.tensor1d(rng.categoricalArray(n, numClasses, data.classShares), 'int32');
   const realBatch = (c: StepContext): RealBatch => {
     const b = c.nextBatch();
     const x = tf.tensor(b.x, [c.batchSize, ...data.shape]);
@@ -86,18 +96,27 @@ function buildGan(model: GanModelConfig, ctx: FamilyBuildContext<unknown>): Fami
     if (numClasses > 0 && !labels) throw new Error(`dataset ${data.name} returned no labels for a conditional model`);
     return { x, labels };
   };
-  /** Splits D's output into the adversarial logit and, for ACGAN, class logits. */
-  const splitD = (out: tf.Tensor): { adv: tf.Tensor; cls?: tf.Tensor2D } => {
-    if (!acgan) return { adv: out };
-    return { adv: tf.slice(out, [0, 0], [-1, 1]), cls: tf.slice(out, [0, 1], [-1, numClasses]) as tf.Tensor2D };
+  /** Splits D's output into the adversarial logit, ACGAN's class logits and InfoGAN's code logits. */
+  const splitD = (out: tf.Tensor): { adv: tf.Tensor; cls?: tf.Tensor2D; code?: tf.Tensor2D } => {
+    if (!acgan && codes === 0) return { adv: out };
+    const nc = acgan ? numClasses : 0;
+    return {
+      adv: tf.slice(out, [0, 0], [-1, 1]),
+      cls: acgan ? (tf.slice(out, [0, 1], [-1, nc]) as tf.Tensor2D) : undefined,
+      code: codes > 0 ? (tf.slice(out, [0, 1 + nc], [-1, codes]) as tf.Tensor2D) : undefined,
+    };
   };
+  /** The code a latent carries: the argmax of its first `codes` entries, as G's discreteLatent layer reads it. */
+  const codeOf = (z: tf.Tensor): tf.Tensor1D => tf.argMax(tf.slice(z, [0, 0], [-1, codes]), 1) as tf.Tensor1D;
+  /** InfoGAN's mutual-information term: D's code head against the code G was given. */
+  const infoLoss = (logits: tf.Tensor2D, z: tf.Tensor) => auxiliaryClassifierLoss(logits, codeOf(z));
   const dOut = (net: Network, x: tf.Tensor, labels: tf.Tensor1D | undefined, c: StepContext, twice = false) =>
     splitD(net.apply(x, { ...c.applyOptions, labels, twiceDifferentiable: twice }));
   // Penalties are taken on the adversarial output only; labels follow the real batch.
   const critic = (labels: tf.Tensor1D | undefined, c: StepContext) => (x: tf.Tensor) => dOut(D, x, labels, c, true).adv;
   const lazyR1 = reg.type === 'r1' && reg.every > 1;
 
-  interface DPrep { real: RealBatch; fake: tf.Tensor; fakeLabels?: tf.Tensor1D; eps: tf.Tensor | null }
+  interface DPrep { real: RealBatch; z: tf.Tensor; fake: tf.Tensor; fakeLabels?: tf.Tensor1D; eps: tf.Tensor | null }
   const dPhase: Phase<DPrep> = {
     name: 'D',
     group: 'D',
@@ -110,9 +129,9 @@ function buildGan(model: GanModelConfig, ctx: FamilyBuildContext<unknown>): Fami
       // Computed before the tape starts, so no gradient flows into G from the D step.
       const fake = G.apply(z, { ...c.applyOptions, labels: fakeLabels });
       const eps = reg.type === 'gp' ? tf.tensor(latentRng.uniformArray(c.batchSize), [c.batchSize, ...real.x.shape.slice(1).map(() => 1)]) : null;
-      return { real, fake, fakeLabels, eps };
+      return { real, z, fake, fakeLabels, eps };
     },
-    loss(c, { real, fake, fakeLabels, eps }): LossTerms {
+    loss(c, { real, z, fake, fakeLabels, eps }): LossTerms {
       const parts: Scalars = {};
       const realOut = dOut(D, real.x, real.labels, c);
       const fakeOut = dOut(D, fake, fakeLabels, c);
@@ -123,6 +142,11 @@ function buildGan(model: GanModelConfig, ctx: FamilyBuildContext<unknown>): Fami
         const aux = (model.auxFakeWeight > 0 ? tf.add(realAux, tf.mul(auxiliaryClassifierLoss(fakeOut.cls, fakeLabels!), model.auxFakeWeight)) : realAux) as tf.Scalar;
         parts.aux_d = aux;
         total = tf.add(total, tf.mul(aux, model.auxWeight));
+      }
+      if (fakeOut.code) {
+        const info = infoLoss(fakeOut.code, z);
+        parts.info_d = info;
+        total = tf.add(total, tf.mul(info, model.infoCode!.weight));
       }
       if (reg.type === 'gp') {
         const gp = gradientPenalty(critic(real.labels, c), real.x, fake, eps!);
@@ -170,6 +194,11 @@ function buildGan(model: GanModelConfig, ctx: FamilyBuildContext<unknown>): Fami
         const aux = auxiliaryClassifierLoss(out.cls, labels!);
         parts.aux_g = aux;
         total = tf.add(total, tf.mul(aux, model.auxWeight));
+      }
+      if (out.code) {
+        const info = infoLoss(out.code, z);
+        parts.info_g = info;
+        total = tf.add(total, tf.mul(info, model.infoCode!.weight));
       }
       return { total: total as tf.Scalar, parts };
     },

@@ -27,9 +27,17 @@ export function dataDirOf(cfg: RunConfig): string | undefined {
 }
 
 /**
+ * True when the run's sampler takes real class labels that metrics can check; false for unconditional
+ * runs and for pseudo-classes (data.clusters), whose labels the sampler draws by their shares.
+ */
+function labelConditional(t: Trainer): boolean {
+  return t.numClasses > 0 && !t.data.classShares;
+}
+
+/**
  * Image metrics of n samples from a run's sampler, drawn with `sampleSeed` (`seed` picks the reference
  * subset and KID's subsets). Conditional runs ask for every class in turn, so the class balance
- * matches the data's.
+ * matches the data's; pseudo-labeled runs let the sampler draw their clusters by the clusters' shares.
  */
 export async function evaluateImages(
   t: Trainer,
@@ -37,7 +45,7 @@ export async function evaluateImages(
   opts: { metrics: string[]; n: number; seed: number; sampleSeed: number } & Partial<Pick<EvaluateOptions, 'ref' | 'featureNetOptions' | 'kid'>>,
 ): Promise<MetricRecord> {
   const started = performance.now();
-  const k = t.numClasses;
+  const k = labelConditional(t) ? t.numClasses : 0;
   const labels = k > 0 ? Int32Array.from({ length: opts.n }, (_, i) => i % k) : undefined;
   const samples = await t.generate(opts.n, new Rng(opts.sampleSeed), { labels });
   const generate_seconds = (performance.now() - started) / 1000;
@@ -96,7 +104,7 @@ function imageEvaluator(cfg: RunConfig, opts: RunEvaluatorOptions): RunEvaluator
     if (first) {
       log(`gantry: evaluating ${n} samples (${metrics.join(', ')}) at step ${t.step}; the first evaluation trains the ${c.data.name} feature network once if it is not cached (about 1–2 min on 2 cores)`);
     }
-    const asked = t.numClasses > 0 && !metrics.includes('acc') ? [...metrics, 'acc'] : metrics;
+    const asked = labelConditional(t) && !metrics.includes('acc') ? [...metrics, 'acc'] : metrics;
     const r = await evaluateImages(t, c, {
       metrics: asked,
       n,
@@ -144,7 +152,7 @@ export async function evaluateRun(run: string, opts: { metrics: string[]; n?: nu
     }
     if (metrics.includes('paired')) throw new Error(`'paired' metrics need a paired translation run (pix2pix); ${run} is a ${cfg.model.family} run`);
     const toy = isToyName(cfg.data.name);
-    const conditional = trainer.numClasses > 0;
+    const conditional = labelConditional(trainer);
     if (metrics.includes('auto')) {
       metrics = toy ? ['modes'] : cfg.data.name === 'stacked-mnist' ? ['stacked'] : [...DEFAULT_IMAGE_METRICS];
       if (conditional) metrics.push('acc');

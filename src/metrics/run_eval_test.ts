@@ -63,6 +63,13 @@ test('a 30-step dcgan-mnist run with eval.every 15 logs FID, KID and the class s
     assert.ok(conf! >= 0 && conf! <= 1 && lo! >= 0 && lo! <= 0.1 && hi! >= 0.1 && hi! <= 1, `${conf} ${lo} ${hi}`);
   }
   assert.deepEqual(Object.keys(res.finalEval!).filter((k) => keys.includes(k)).sort(), [...keys].sort());
+  // The default job's classes are k-means pseudo-classes: no class agreement is measured, and the run
+  // says it is not conditional on real labels.
+  assert.ok(cfg.data.name === 'mnist' && (cfg.data as { clusters?: number }).clusters! > 1, 'the default job clusters MNIST');
+  for (const line of evals) assert.ok(!Object.keys(line).some((k) => k.startsWith('class_acc')), `class agreement on pseudo-classes: ${JSON.stringify(line)}`);
+  const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8')) as { conditional: boolean; numClasses: number };
+  assert.equal(status.conditional, false);
+  assert.equal(status.numClasses, (cfg.data as { clusters?: number }).clusters);
   // The first evaluation says that it may train the feature net, and the net's training is logged.
   assert.match(logged[0]!, /evaluating 1000 samples \(fid, kid, conf\) at step 15; the first evaluation trains the mnist feature network/);
   assert.ok(logged.some((m) => /mnistnet: test accuracy/.test(m)), logged.join('\n'));

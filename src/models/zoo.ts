@@ -41,6 +41,11 @@ export const archSchema = z.discriminatedUnion('arch', [
       dNorm: z.enum(['batch', 'none', 'spectral']).default('batch'),
       /** D's layout: DCGAN's strided convs (default) or SNGAN's deeper "standard CNN". */
       dStyle: z.enum(['dcgan', 'sngan-cnn']).default('dcgan'),
+      /**
+       * Group size of a minibatch-std feature map appended before D's head (ProGAN; 0 = none): D sees how
+       * much the samples of a group differ, so a generator that repeats itself is easy to tell apart.
+       */
+      minibatchStd: z.number().int().min(0).max(64).optional(),
     })
     .strict(),
 ]);
@@ -58,6 +63,11 @@ export interface ModelShapes {
   conditioning: Conditioning;
   /** Value range of the data; MLPs work in [−1, 1] and map to and from it with fixed affine layers. */
   dataRange?: [number, number];
+  /**
+   * InfoGAN's categorical code: G's first k latent entries become a one-hot code ('discreteLatent') and D
+   * gets k more outputs, the code's logits (0 = none).
+   */
+  codeComponents?: number;
 }
 
 export interface GanSpecs {
@@ -81,12 +91,20 @@ function conditionInput(shapes: ModelShapes, forD: boolean): LayerSpec[] {
 }
 
 function dOutputs(shapes: ModelShapes): number {
-  return shapes.conditioning === 'acgan' ? 1 + shapes.numClasses : 1;
+  return (shapes.conditioning === 'acgan' ? 1 + shapes.numClasses : 1) + (shapes.codeComponents ?? 0);
+}
+
+/** G's first layer for an InfoGAN code, if the model has one. */
+function codeInput(shapes: ModelShapes): LayerSpec[] {
+  const k = shapes.codeComponents ?? 0;
+  if (k > 0 && shapes.conditioning === 'projection') throw new Error('an InfoGAN code needs a D with a plain output head: it does not combine with projection conditioning');
+  return k > 0 ? [{ type: 'discreteLatent', components: k }] : [];
 }
 
 function mlpSpecs(arch: MlpArch, shapes: ModelShapes): GanSpecs {
   const outDim = shapes.dataShape.reduce((a, b) => a * b, 1);
-  const gLayers: LayerSpec[] = [];
+  const gLayers: LayerSpec[] = codeInput(shapes);
+  if ((arch.latentComponents ?? 0) > 0 && gLayers.length) throw new Error('network.latentComponents and an InfoGAN code both make a categorical latent: use one');
   if ((arch.latentComponents ?? 0) > 0) gLayers.push({ type: 'discreteLatent', components: arch.latentComponents!, noiseScale: arch.latentNoiseScale ?? 1 });
   gLayers.push(...conditionInput(shapes, false));
   for (let i = 0; i < arch.depth; i++) {
@@ -133,7 +151,7 @@ function dcganSpecs(arch: DcganArch, shapes: ModelShapes): GanSpecs {
   const width = arch.width;
   const chans = (i: number) => width * 2 ** (ups - 1 - i); // channels after up-block i (i = 0 .. ups-2)
 
-  const g: LayerSpec[] = [...conditionInput(shapes, false)];
+  const g: LayerSpec[] = [...codeInput(shapes), ...conditionInput(shapes, false)];
   const first = width * 2 ** (ups - 1);
   g.push({ type: 'dense', units: start * start * first, bias: false }, { type: 'batchNorm' }, { type: 'act', fn: 'relu' });
   g.push({ type: 'reshape', shape: [start, start, first] });
@@ -158,6 +176,7 @@ function dcganSpecs(arch: DcganArch, shapes: ModelShapes): GanSpecs {
     if (i > 0 && norm === 'batch') d.push({ type: 'batchNorm' });
     d.push({ type: 'act', fn: 'lrelu', alpha });
   }
+  if ((arch.minibatchStd ?? 0) > 0) d.push({ type: 'minibatchStd', group: arch.minibatchStd });
   if (cnn) d.push({ type: 'conv2d', filters: width * 2 ** ups, kernel: 3, stride: 1, pad: 'same', sn }, { type: 'act', fn: 'lrelu', alpha });
   d.push({ type: 'flatten' }, shapes.conditioning === 'projection' ? { type: 'projectLabel', sn } : { type: 'dense', units: dOutputs(shapes), sn });
   const numClasses = shapes.conditioning === 'none' ? 0 : shapes.numClasses;

@@ -39,3 +39,20 @@ test("dcgan dStyle 'sngan-cnn' puts a 3×3 stride-1 conv before each strided one
   assert.ok(parsed.success && parsed.data.arch === 'dcgan' && parsed.data.dStyle === 'dcgan');
   assert.equal(archSchema.safeParse({ arch: 'dcgan', width: 8, dStyle: 'resnet' }).success, false);
 });
+
+test('dcgan minibatchStd adds the feature map after the last strided conv; an InfoGAN code adds a discreteLatent front and k D outputs', () => {
+  const shapes = { latentDim: 16, dataShape: [28, 28, 1], numClasses: 0, conditioning: 'none' as const };
+  const types = (spec: ReturnType<typeof buildGanSpecs>['discriminator']) => spec.layers.map((l) => l.type);
+  const mb = buildGanSpecs({ arch: 'dcgan', width: 8, minibatchStd: 4 }, shapes).discriminator;
+  assert.deepEqual(types(mb).slice(-3), ['minibatchStd', 'flatten', 'dense']);
+  assert.deepEqual(mb.layers.find((l) => l.type === 'minibatchStd'), { type: 'minibatchStd', group: 4 });
+  assert.ok(!types(buildGanSpecs({ arch: 'dcgan', width: 8 }, shapes).discriminator).includes('minibatchStd'));
+
+  const info = buildGanSpecs({ arch: 'dcgan', width: 8 }, { ...shapes, codeComponents: 5 });
+  assert.deepEqual(info.generator.layers[0], { type: 'discreteLatent', components: 5 });
+  assert.deepEqual(info.discriminator.layers.at(-1), { type: 'dense', units: 6, sn: false });
+  const acgan = buildGanSpecs({ arch: 'dcgan', width: 8 }, { ...shapes, numClasses: 10, conditioning: 'acgan', codeComponents: 5 });
+  assert.equal((acgan.discriminator.layers.at(-1) as { units: number }).units, 1 + 10 + 5);
+  assert.throws(() => buildGanSpecs({ arch: 'dcgan', width: 8 }, { ...shapes, numClasses: 10, conditioning: 'projection', codeComponents: 5 }), /projection/);
+  assert.throws(() => buildGanSpecs({ arch: 'mlp', hidden: 8, depth: 1, latentComponents: 4 }, { ...toyShapes, latentDim: 16, codeComponents: 5 }), /use one/);
+});

@@ -49,6 +49,8 @@ export async function exportGenerator(dir: string, t: Trainer, info: { preset: s
     // Shorthands for the common single-latent generator.
     latentDim: latent && latent.kind === 'latent' ? latent.shape.reduce((a, b) => a * b, 1) : 0,
     numClasses: t.numClasses,
+    // Pseudo-classes: the studio draws labels by these shares instead of offering classes.
+    ...(t.data.classShares ? { classShares: [...t.data.classShares] } : {}),
     dataShape: t.sampleShape,
     range: t.data.range,
     dataset: info.dataset,

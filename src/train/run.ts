@@ -101,7 +101,8 @@ async function writeSamples(t: Trainer, cfg: RunConfig, dir: string): Promise<st
     const pts = await t.generate(2500, new Rng(cfg.seed + 7919));
     png = encodeScatter(pts, toy ? getToyMixture(toy).modes : [], t.data.range);
   } else {
-    const k = t.numClasses;
+    // Real classes get a row each; pseudo-classes (data.clusters) are drawn by their shares, like an unconditional grid.
+    const k = t.data.classShares ? 0 : t.numClasses;
     const n = k > 0 ? k * 10 : 64;
     const labels = k > 0 ? Int32Array.from({ length: n }, (_, i) => Math.floor(i / 10)) : undefined;
     const imgs = await t.generate(n, new Rng(cfg.seed + 7919), { labels });
@@ -245,7 +246,7 @@ async function trainLocked(opts: TrainRunOptions, outDir: string, log: (m: strin
     startedAt: new Date().toISOString(),
     updatedAt: new Date().toISOString(),
     dataset: cfg.data.name,
-    conditional: trainer.numClasses > 0,
+    conditional: trainer.numClasses > 0 && !trainer.data.classShares,
     numClasses: trainer.numClasses,
     backend: opts.backend ?? tf.getBackend(),
   };

@@ -39,6 +39,8 @@ export interface ExportedModel {
   /** Size of the latent input (0 when the graph takes none). */
   latentDim: number;
   numClasses: number;
+  /** Pseudo-classes (k-means clusters, data.clusters): each one's share of the data, to draw labels by. */
+  classShares?: number[];
   /** Shape of one output sample. */
   dataShape: number[];
   range: [number, number];

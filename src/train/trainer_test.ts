@@ -46,6 +46,8 @@ const variants: [string, Record<string, unknown>, string[]][] = [
   ['least squares with 2 generator steps', { model: { loss: 'leastsquares', gSteps: 2 } }, []],
   ['conditional (concat)', { model: { conditioning: 'concat' } }, []],
   ['ACGAN', { model: { conditioning: 'acgan' } }, ['aux_d', 'aux_g']],
+  ['InfoGAN code', { model: { infoCode: { components: 3, weight: 1 } } }, ['info_d', 'info_g']],
+  ['ACGAN with an InfoGAN code', { model: { conditioning: 'acgan', infoCode: { components: 3 } } }, ['aux_d', 'aux_g', 'info_d', 'info_g']],
 ];
 
 for (const [name, over, extraParts] of variants) {
@@ -116,6 +118,38 @@ test('lazy R1 runs as its own D phase on every Nth step only', async () => {
   } finally {
     t.dispose();
   }
+});
+
+test('InfoGAN code: D learns to read the code G was given (cross-entropy falls from ln k to near 0) on the 8-mode ring', async () => {
+  const cfg = loadConfig('toy-ring', {
+    seed: 3,
+    train: { steps: 300, batchSize: 64, lrDecayFraction: 0 },
+    model: { latentDim: 12, regularizer: { type: 'none' }, network: { arch: 'mlp', hidden: 32, depth: 2, latentComponents: 0 }, infoCode: { components: 4, weight: 1 } },
+  });
+  const t = new Trainer(cfg, toySource('ring8', 3));
+  try {
+    const first = t.trainStep();
+    const start = (await first.info_d!.data())[0]!;
+    disposeLosses(first);
+    assert.ok(start > 1, `an untrained head should be about as unsure as chance (ln 4 = 1.386), got ${start}`);
+    let last = t.trainStep();
+    for (let i = 2; i < 300; i++) {
+      disposeLosses(last);
+      last = t.trainStep();
+    }
+    const [infoD, infoG] = [(await last.info_d!.data())[0]!, (await last.info_g!.data())[0]!];
+    disposeLosses(last);
+    assert.ok(infoD < 0.2 && infoG < 0.2, `after 300 steps the code should be readable from G's output: info_d ${infoD}, info_g ${infoG}`);
+  } finally {
+    t.dispose();
+  }
+});
+
+test('an InfoGAN code is refused with projection conditioning and when it is not shorter than the latent', () => {
+  const proj = imageConfig({ model: { conditioning: 'projection', infoCode: { components: 3 } } });
+  assert.throws(() => new Trainer(proj, tinyImages()), /InfoGAN code .* projection/);
+  const long = imageConfig({ model: { infoCode: { components: 8 } } });
+  assert.throws(() => new Trainer(long, tinyImages()), /infoCode.components \(8\) must be smaller than model.latentDim \(8\)/);
 });
 
 test('weight clipping keeps every critic weight within ±c after each step', async () => {

@@ -99,11 +99,13 @@ export function renderGenerate(root: HTMLElement, name: string): () => void {
     const isImage = m.dataShape.length === 3;
     const seedInput = h('input', { type: 'number', id: 'seed', value: 1, min: 0, max: 2 ** 31 - 1, step: 1 });
     const sizeSel = h('select', { id: 'grid-size' }, ...[4, 6, 8, 10].map((s) => h('option', { value: s, selected: s === 8 }, `${s}×${s}`)));
+    // Pseudo-classes (k-means clusters of the data) are drawn by their shares unless one is picked.
+    const pseudo = m.classShares !== undefined;
     const classSel = h(
       'select',
       { id: 'class-picker' },
-      h('option', { value: 'rows' }, 'one row per class'),
-      ...Array.from({ length: m.numClasses }, (_, c) => h('option', { value: c }, `class ${c}`)),
+      pseudo ? h('option', { value: 'shares' }, 'clusters drawn by their shares') : h('option', { value: 'rows' }, 'one row per class'),
+      ...Array.from({ length: m.numClasses }, (_, c) => h('option', { value: c }, `${pseudo ? 'cluster' : 'class'} ${c}`)),
     );
     const genBtn = h('button', { id: 'generate', class: 'primary' }, 'New grid');
     const redrawBtn = h('button', { id: 'draw-seed' }, 'Draw this seed');
@@ -128,7 +130,7 @@ export function renderGenerate(root: HTMLElement, name: string): () => void {
       const cols = isImage ? size : 1;
       const rows = isImage && m.numClasses > 0 && classSel.value === 'rows' ? Math.min(m.numClasses, 16) : size;
       const n = isImage ? rows * cols : SCATTER_POINTS;
-      const labels = m.numClasses > 0 ? Int32Array.from({ length: n }, (_, i) => labelFor(i, cols)) : undefined;
+      const labels = m.numClasses > 0 && classSel.value !== 'shares' ? Int32Array.from({ length: n }, (_, i) => labelFor(i, cols)) : undefined;
       const t0 = performance.now();
       // Every input filled by its kind (latents from the seed, labels, shipped example images).
       const out = gen.sample(n, new Rng(seedOf(seedInput)), labels);
@@ -145,7 +147,7 @@ export function renderGenerate(root: HTMLElement, name: string): () => void {
       const zb = new Rng(seedOf(seedB)).normalArray(m.latentDim);
       const latents = new Float32Array(steps * m.latentDim);
       for (let i = 0; i < steps; i++) latents.set(slerp(za, zb, i / (steps - 1)), i * m.latentDim);
-      const cls = classSel.value === 'rows' ? 0 : Number(classSel.value);
+      const cls = classSel.value === 'rows' || classSel.value === 'shares' ? 0 : Number(classSel.value);
       const labels = m.numClasses > 0 ? new Int32Array(steps).fill(cls) : undefined;
       const out = gen.generate(latents, labels);
       if (isImage) drawImageGrid(strip, out.data, out.shape, steps, m.range);
@@ -172,7 +174,7 @@ export function renderGenerate(root: HTMLElement, name: string): () => void {
       m.step !== undefined ? `step ${m.step}` : null,
       m.ema ? 'EMA weights' : null,
       m.latentDim > 0 ? `latent ${m.latentDim}` : `inputs ${Object.keys(m.inputs).join(', ')}`,
-      m.numClasses > 0 ? `${m.numClasses} classes` : null,
+      m.numClasses > 0 ? `${m.numClasses} ${pseudo ? 'pseudo-classes (k-means)' : 'classes'}` : null,
       `output [${m.dataShape}]`,
     ]
       .filter(Boolean)
