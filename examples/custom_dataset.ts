@@ -25,10 +25,12 @@ await initEngine('auto');
 const data = arraySource('squares', makeSquares(2000, 28, new Rng(3)), 1);
 
 // The model and training settings come from a preset; the data section only describes the images'
-// shape (the trainer reads its batches from `data`, never from this section).
+// shape (the trainer reads its batches from `data`, never from this section). The preset conditions on
+// k-means pseudo-classes, which `data.clusters` makes for stored datasets only; this unlabeled array
+// trains unconditionally (`clusteredSource(name, set, k, clusterSeed, seed)` would self-condition it).
 const config = loadConfig('dcgan-mnist', {
   data: { name: 'folder', imageSize: 28, channels: 1 },
-  model: { network: { arch: 'dcgan', width: 16, dNorm: 'batch' } },
+  model: { conditioning: 'none', network: { arch: 'dcgan', width: 16, dNorm: 'batch' } },
   train: { steps, batchSize: 32 },
 });
 

@@ -61,6 +61,7 @@ export {
   type DatasetConfigInput,
   type DatasetName,
 } from './data/registry.ts';
+export { kMeans, withClusterLabels, clusteredSource, CLUSTER_FIT_IMAGES, type KMeansResult } from './data/clusters.ts';
 export { toySource, getToyMixture, TOY_MIXTURES, type ToyMixture, type ToyName } from './data/toy.ts';
 export { loadImageFolder, type ImageFolderOptions } from './data/image_folder.ts';
 

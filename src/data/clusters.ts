@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../core/rng.ts';
-import { sampleSize, type ImageSet } from './dataset.ts';
+import { arraySource, sampleSize, type DataSource, type ImageSet } from './dataset.ts';
 
 export interface KMeansResult {
   /** [k, d] row-major cluster centres in the images' [-1, 1] units. */
@@ -144,4 +144,14 @@ export function withClusterLabels(set: ImageSet, k: number, seed: number): Image
   const counts = new Array<number>(k).fill(0);
   for (const l of labels) counts[l]!++;
   return { ...set, labels, numClasses: k, clusterShares: counts.map((c) => c / set.count) };
+}
+
+/**
+ * A seeded batch stream (as arraySource) over `set` labelled with k clusters, carrying their shares so a
+ * conditional family draws fake labels as the data has them: `data.clusters` for stored datasets, and
+ * the way to self-condition on an array of your own images.
+ */
+export function clusteredSource(name: string, set: ImageSet, k: number, clusterSeed: number, seed: number): DataSource {
+  const clustered = withClusterLabels(set, k, clusterSeed);
+  return { ...arraySource(`${name}(${k} clusters)`, clustered, seed), classShares: clustered.clusterShares };
 }

@@ -19,7 +19,7 @@ import { PAIRED_TASKS, pairedTaskSet } from './paired_tasks.ts';
 import { adaptImages, adaptImageSet, type ImageAdapt } from './resize.ts';
 import { makeShapesSet } from './shapes.ts';
 import { stackedMnistSet, stackedMnistSource } from './stacked_mnist.ts';
-import { withClusterLabels } from './clusters.ts';
+import { clusteredSource } from './clusters.ts';
 import { Tokenizer } from './tokenizer.ts';
 import { toySource } from './toy.ts';
 import { domainSeeds, unpairedSource } from './unpaired.ts';
@@ -289,8 +289,7 @@ async function openUnaugmented(cfg: DatasetConfig, seed: number): Promise<DataSo
       const set = loadStoredSet(cfg, 'train');
       if (cfg.clusters === undefined) return arraySource(cfg.name, set, seed);
       // The clustering depends on the data and k only, so every run (and every eval of it) gets the same pseudo-classes.
-      const clustered = withClusterLabels(set, cfg.clusters, CLUSTER_SEED);
-      return { ...arraySource(`${cfg.name}(${cfg.clusters} clusters)`, clustered, seed), classShares: clustered.clusterShares };
+      return clusteredSource(cfg.name, set, cfg.clusters, CLUSTER_SEED, seed);
     }
     case 'paired':
       return pairedSource('paired', loadPairedSet(pairedOptions(cfg), 'train'), seed);
