@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../core/rng.ts';
-import { arraySource, sampleSize, type DataSource, type ImageSet } from './dataset.ts';
+import { arraySource, bytesToUnit, sampleSize, type DataSource, type ImageSet } from './dataset.ts';
 
 export interface KMeansResult {
   /** [k, d] row-major cluster centres in the images' [-1, 1] units. */
@@ -22,10 +22,14 @@ export interface KMeansResult {
 /** Images per distance block: bounds the [block, k] matrix and the unit-float copy of a block. */
 const BLOCK = 4096;
 
-function unitBlock(pixels: Uint8Array, d: number, start: number, end: number): Float32Array {
-  const out = new Float32Array((end - start) * d);
-  for (let i = 0; i < out.length; i++) out[i] = pixels[start * d + i]! / 127.5 - 1;
-  return out;
+/** Images start .. end − 1 as [-1, 1] floats. */
+const unitRows = (pixels: Uint8Array, d: number, start: number, end: number): Float32Array => bytesToUnit(pixels.subarray(start * d, end * d));
+
+/** Each cluster's share of the labels. */
+function sharesOf(labels: Int32Array, k: number): number[] {
+  const counts = new Array<number>(k).fill(0);
+  for (const l of labels) counts[l]!++;
+  return counts.map((c) => c / labels.length);
 }
 
 /** Index of the nearest centre of every image (squared Euclidean distance), in blocks through the tensor engine. */
@@ -38,7 +42,7 @@ function assign(pixels: Uint8Array, n: number, d: number, centroids: Float32Arra
     for (let s = 0; s < n; s += BLOCK) {
       const e = Math.min(n, s + BLOCK);
       const [ids, best] = tf.tidy(() => {
-        const x = tf.tensor2d(unitBlock(pixels, d, s, e), [e - s, d]);
+        const x = tf.tensor2d(unitRows(pixels, d, s, e), [e - s, d]);
         // ‖x − c‖² = ‖x‖² − 2x·c + ‖c‖²
         const d2 = tf.add(tf.sub(tf.sum(tf.square(x), 1, true), tf.mul(tf.matMul(x, c, false, true), 2)), cNorm);
         return [tf.argMin(d2, 1), tf.min(d2, 1)];
@@ -68,7 +72,9 @@ export function kMeans(set: Pick<ImageSet, 'pixels' | 'count' | 'shape'>, k: num
   const rng = new Rng(opts.seed);
   const centroids = new Float32Array(k * d);
   const first = rng.int(n);
-  centroids.set(unitBlock(set.pixels, d, first, first + 1), 0);
+  /** Copies image i into centre slot c. */
+  const seatCentre = (c: number, i: number) => bytesToUnit(set.pixels.subarray(i * d, (i + 1) * d), centroids, c * d);
+  seatCentre(0, first);
   for (let j = 1; j < k; j++) {
     const { dist } = assign(set.pixels, n, d, centroids.subarray(0, j * d), j);
     let total = 0;
@@ -82,7 +88,7 @@ export function kMeans(set: Pick<ImageSet, 'pixels' | 'count' | 'shape'>, k: num
         break;
       }
     }
-    centroids.set(unitBlock(set.pixels, d, pick, pick + 1), j * d);
+    seatCentre(j, pick);
   }
   const maxIter = opts.iterations ?? 25;
   let labels: Int32Array = new Int32Array(n).fill(-1);
@@ -106,16 +112,14 @@ export function kMeans(set: Pick<ImageSet, 'pixels' | 'count' | 'shape'>, k: num
       if (counts[c] === 0) {
         let far = 0;
         for (let i = 1; i < n; i++) if (a.dist[i]! > a.dist[far]!) far = i;
-        centroids.set(unitBlock(set.pixels, d, far, far + 1), c * d);
+        seatCentre(c, far);
         a.dist[far] = 0;
         continue;
       }
       for (let t = 0; t < d; t++) centroids[c * d + t] = sums[c * d + t]! / counts[c]!;
     }
   }
-  const counts = new Array<number>(k).fill(0);
-  for (const l of labels) counts[l]!++;
-  return { centroids, labels, shares: counts.map((c) => c / n), iterations };
+  return { centroids, labels, shares: sharesOf(labels, k), iterations };
 }
 
 /** Images k-means is fitted on (a seeded subset; every image is then assigned): about 10 s for MNIST on 2 cores. */
@@ -141,9 +145,7 @@ export function withClusterLabels(set: ImageSet, k: number, seed: number): Image
   }
   const r = kMeans(fit, k, { seed });
   const { labels } = assign(set.pixels, set.count, d, r.centroids, k);
-  const counts = new Array<number>(k).fill(0);
-  for (const l of labels) counts[l]!++;
-  return { ...set, labels, numClasses: k, clusterShares: counts.map((c) => c / set.count) };
+  return { ...set, labels, numClasses: k, clusterShares: sharesOf(labels, k) };
 }
 
 /**
