@@ -122,7 +122,7 @@ export function kMeans(set: Pick<ImageSet, 'pixels' | 'count' | 'shape'>, k: num
   return { centroids, labels, shares: sharesOf(labels, k), iterations };
 }
 
-/** Images k-means is fitted on (a seeded subset; every image is then assigned): about 10 s for MNIST on 2 cores. */
+/** Images k-means is fitted on (a seeded subset; every image is then assigned): MNIST with 50 clusters takes 14.6 s on 2 idle cores. */
 export const CLUSTER_FIT_IMAGES = 10_000;
 
 /**
