@@ -146,7 +146,7 @@ export function buildProgram(): Command {
     .command('eval')
     .description('measure a run (or a folder/.npy of samples) and print one JSON object')
     .argument('[run]', 'run folder')
-    .option('--metrics <list>', 'comma-separated: modes,fid,kid,is,pr,dc,stacked,acc,paired (default: modes on 2-D data, stacked on Stacked MNIST, fid,kid,is,pr,dc on images, plus acc for conditional runs; paired,fid,kid for pix2pix runs)', 'auto')
+    .option('--metrics <list>', 'comma-separated: modes,fid,kid,is,pr,dc,stacked,acc,paired,labels,cycle (default: modes on 2-D data, stacked on Stacked MNIST, fid,kid,is,pr,dc on images, plus acc for conditional runs; paired,fid,kid for pix2pix runs; labels,cycle,fid,kid for CycleGAN runs between image domains)', 'auto')
     .option('--n <n>', 'number of generated samples', intArg('--n', 1))
     .option('--ref <split>', 'reference split: test or train', 'test')
     .option('--samples <path>', 'evaluate a folder of PNGs or a .npy file instead of a run')

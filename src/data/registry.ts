@@ -14,6 +14,7 @@ import { loadCifar10 } from './cifar.ts';
 import { arraySource, sampleFields, type Batch, type DataSource, type ImageSet } from './dataset.ts';
 import { folderForSplit, loadImageFolder } from './image_folder.ts';
 import { loadFashionMnist, loadMnist, loadMnistRaw, type Split } from './mnist.ts';
+import { MNIST_M_SEEDS, mnistMSet } from './mnist_m.ts';
 import { loadPairedSet, pairedSource, type PairedOptions, type PairedSet } from './paired.ts';
 import { PAIRED_TASKS, pairedTaskSet } from './paired_tasks.ts';
 import { adaptImages, adaptImageSet, type ImageAdapt } from './resize.ts';
@@ -83,6 +84,8 @@ const domainVariants = [
   /** evalCount: samples in an eval set; default 10,000. */
   z.object({ name: z.literal('stacked-mnist'), ...stored, evalCount: z.number().int().positive().optional() }).strict(),
   z.object({ name: z.literal('folder'), ...stored }).strict(),
+  /** MNIST digits blended over colour patches (mnist_m.ts); `dir`: a CIFAR-10 folder for the patches, else procedural textures. */
+  z.object({ name: z.literal('mnist-m'), ...stored }).strict(),
 ] as const;
 
 const domainConfigSchema = z.discriminatedUnion('name', domainVariants);
@@ -159,6 +162,7 @@ export function datasetHasLabels(cfg: DatasetConfigInput): boolean {
     case 'mnist':
     case 'fashion-mnist':
     case 'cifar10':
+    case 'mnist-m':
     case 'stacked-mnist':
       return true;
     case 'folder':
@@ -201,7 +205,7 @@ function adaptOf(cfg: { imageSize?: number; channels?: number }): ImageAdapt {
   return { imageSize: cfg.imageSize, channels: cfg.channels };
 }
 
-type StoredConfig = Extract<DatasetConfig, { name: 'mnist' | 'fashion-mnist' | 'cifar10' | 'folder' }>;
+type StoredConfig = Extract<DatasetConfig, { name: 'mnist' | 'fashion-mnist' | 'cifar10' | 'mnist-m' | 'folder' }>;
 
 function loadStoredSet(cfg: StoredConfig, split: Split): ImageSet {
   const limit = cfg.limit;
@@ -212,6 +216,8 @@ function loadStoredSet(cfg: StoredConfig, split: Split): ImageSet {
       return adaptImageSet(loadFashionMnist(split, cfg.dir, { limit }), adaptOf(cfg));
     case 'cifar10':
       return adaptImageSet(loadCifar10(split, requireDir(cfg), { limit }), adaptOf(cfg));
+    case 'mnist-m':
+      return adaptImageSet(mnistMSet(loadMnist(split, { limit }), cfg.dir ? loadCifar10(split, cfg.dir) : null, MNIST_M_SEEDS[split]), adaptOf(cfg));
     case 'folder':
       return loadImageFolder(folderForSplit(requireDir(cfg), split), {
         imageSize: cfg.imageSize ?? DEFAULT_FOLDER_IMAGE_SIZE,
@@ -285,6 +291,7 @@ async function openUnaugmented(cfg: DatasetConfig, seed: number): Promise<DataSo
     case 'mnist':
     case 'fashion-mnist':
     case 'cifar10':
+    case 'mnist-m':
     case 'folder': {
       const set = loadStoredSet(cfg, 'train');
       if (cfg.clusters === undefined) return arraySource(cfg.name, set, seed);
@@ -296,6 +303,9 @@ async function openUnaugmented(cfg: DatasetConfig, seed: number): Promise<DataSo
     case 'paired-task':
       return pairedSource(`${cfg.task}(${cfg.from.name})`, pairedTaskSet(cfg.task, loadStoredSet(cfg.from, 'train'), 'train', { edgeThreshold: cfg.edgeThreshold }), seed);
     case 'unpaired': {
+      for (const k of ['a', 'b'] as const) {
+        if (cfg[k].name === 'folder' && !cfg[k].dir) throw new Error(`unpaired data: domain ${k.toUpperCase()} is an image folder with no 'dir': give --data-a DIR --data-b DIR (or data.${k}.dir in the config)`);
+      }
       const seeds = domainSeeds(seed);
       return unpairedSource(await openDataSource(cfg.a, seeds.a), await openDataSource(cfg.b, seeds.b));
     }
@@ -338,6 +348,7 @@ export async function loadEvalSet(input: DatasetConfigInput, split: Split): Prom
     case 'mnist':
     case 'fashion-mnist':
     case 'cifar10':
+    case 'mnist-m':
     case 'folder':
       return loadStoredSet(cfg, split);
     case 'paired':
@@ -383,10 +394,18 @@ export function dataFlagOverrides(data: { name: string }, flags: DataFlags): Rec
       if (two) throw new Error('--data-a/--data-b: this preset makes its pairs from one dataset; use pix2pix-folders for two folders of your own');
       return Object.keys(own).length ? { from: own } : undefined;
     case 'unpaired': {
-      if (flags.dataDir !== undefined) throw new Error('--data-dir: unpaired data has two domains; give --data-a DIR --data-b DIR');
-      const side = (dir?: string) => ({ ...(dir !== undefined ? { name: 'folder', dir } : {}), ...(flags.imageSize !== undefined ? { imageSize: flags.imageSize } : {}), ...(flags.channels !== undefined ? { channels: flags.channels } : {}) });
-      const out = { a: side(flags.dataA), b: side(flags.dataB) };
-      return two || flags.imageSize !== undefined || flags.channels !== undefined ? out : undefined;
+      const domains = data as { a?: { name?: string }; b?: { name?: string } };
+      // --data-dir names the CIFAR-10 folder of an MNIST-M-like side (its background patches); nothing else has one folder for two domains.
+      const dirSides = (['a', 'b'] as const).filter((k) => domains[k]?.name === 'mnist-m');
+      if (flags.dataDir !== undefined && (two || dirSides.length === 0)) throw new Error('--data-dir: unpaired data has two domains; give --data-a DIR --data-b DIR');
+      const side = (k: 'a' | 'b', dir?: string) => ({
+        ...(dir !== undefined ? { name: 'folder', dir } : {}),
+        ...(flags.dataDir !== undefined && dirSides.includes(k) ? { dir: flags.dataDir } : {}),
+        ...(flags.imageSize !== undefined ? { imageSize: flags.imageSize } : {}),
+        ...(flags.channels !== undefined ? { channels: flags.channels } : {}),
+      });
+      const out = { a: side('a', flags.dataA), b: side('b', flags.dataB) };
+      return two || flags.dataDir !== undefined || flags.imageSize !== undefined || flags.channels !== undefined ? out : undefined;
     }
     default:
       if (two) throw new Error(`--data-a/--data-b: dataset '${data.name}' is a single domain; they are for paired and unpaired presets`);

@@ -121,9 +121,28 @@ function imageEvaluator(cfg: RunConfig, opts: RunEvaluatorOptions): RunEvaluator
   };
 }
 
+/** A CycleGAN run between two image domains (the toy ring → grid one has no stored splits to translate). */
+function imageUnpaired(cfg: RunConfig): boolean {
+  const d = cfg.data as { name: string; a?: { name: string }; b?: { name: string } };
+  return cfg.model.family === 'cyclegan' && d.name === 'unpaired' && !isToyName(d.a!.name) && !isToyName(d.b!.name);
+}
+
+/**
+ * Periodic evaluation of a CycleGAN run between image domains: label preservation, cycle error and FID
+ * both ways on the first `imageN` test images of each domain (the same images each time).
+ */
+function unpairedEvaluator(opts: RunEvaluatorOptions): RunEvaluator {
+  return async (t, c) => {
+    const { defaultUnpairedMetrics, evaluateUnpaired } = await import('./unpaired_eval.ts');
+    const r = await evaluateUnpaired(t, c, { metrics: defaultUnpairedMetrics(c).filter((m) => m !== 'kid'), n: opts.imageN ?? PERIODIC_IMAGE_N, split: 'test', seed: 0, featureNetOptions: opts.featureNetOptions });
+    return Object.fromEntries(Object.entries(r).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  };
+}
+
 /** The evaluator `gantry train` runs for a config (none for data without a cheap in-training metric). */
 export function runEvaluator(cfg: RunConfig, opts: RunEvaluatorOptions = {}): RunEvaluator | undefined {
   if (isToyName(cfg.data.name)) return (t, c) => evaluateToy(t, c, c.eval.n);
+  if (cfg.eval.every > 0 && imageUnpaired(cfg)) return unpairedEvaluator(opts);
   // Only families with a sampler generate images; resized or recoloured data no longer fits the feature net.
   // Image runs are evaluated only when asked (eval.every > 0): the first evaluation may train the dataset's
   // feature network (1–2 minutes on a fresh machine).
@@ -149,6 +168,11 @@ export async function evaluateRun(run: string, opts: { metrics: string[]; n?: nu
       const { evaluatePaired, pairedFeatureDataset } = await import('./paired_eval.ts');
       if (metrics.includes('auto')) metrics = pairedFeatureDataset(cfg) ? ['paired', 'fid', 'kid'] : ['paired'];
       return { run, step, ...(await evaluatePaired(trainer, cfg, { metrics, n: opts.n ?? 1000, split: opts.ref, seed: opts.seed })) };
+    }
+    if (imageUnpaired(cfg)) {
+      const { defaultUnpairedMetrics, evaluateUnpaired } = await import('./unpaired_eval.ts');
+      if (metrics.includes('auto')) metrics = defaultUnpairedMetrics(cfg);
+      return { run, step, ...(await evaluateUnpaired(trainer, cfg, { metrics, n: opts.n ?? 1000, split: opts.ref, seed: opts.seed })) };
     }
     if (metrics.includes('paired')) throw new Error(`'paired' metrics need a paired translation run (pix2pix); ${run} is a ${cfg.model.family} run`);
     const toy = isToyName(cfg.data.name);
