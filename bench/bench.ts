@@ -77,10 +77,11 @@ function torchAvailable(): boolean {
 }
 
 /** Gantry's images/s on the default engine (native, all cores) and on its fastest, over PyTorch's best. */
-function ratios(engines: Record<string, unknown>[], peer: Record<string, unknown>[], cores: number, imagesOf: (e: Record<string, unknown>) => number): Record<string, number | null> {
-  const best = Math.max(...peer.map((p) => Number(p.images_per_s ?? 0)));
+function ratios(engines: Record<string, unknown>[], peer: Record<string, unknown>[], cores: number, imagesOf: (e: Record<string, unknown>) => number,
+  peerImages: (p: Record<string, unknown>) => number = (p) => Number(p.images_per_s ?? 0), digits = 2): Record<string, number | null> {
+  const best = Math.max(...peer.map(peerImages));
   const ours = engines.find((e) => e.engine === 'native' && e.threads === cores) ?? engines[engines.length - 1]!;
-  const ratio = (img: number) => (best > 0 && img > 0 ? Math.round((img / best) * 100) / 100 : null);
+  const ratio = (img: number) => (best > 0 && img > 0 ? Math.round((img / best) * 10 ** digits) / 10 ** digits : null);
   return {
     ratio_default_engine_to_pytorch_best: ratio(imagesOf(ours)),
     ratio_best_engine_to_pytorch_best: ratio(Math.max(...engines.map(imagesOf))),
@@ -105,7 +106,9 @@ function translationRow(model: 'pix2pix' | 'cyclegan', configs: Array<[string, n
   const peer = [1, 2].map((t): Record<string, unknown> => ({
     threads: t, ...child('/usr/bin/python3', [`${PEER_DIR}${model}_torch.py`, '--threads', String(t), '--batch', String(batch), '--steps', String(steps)]),
   }));
-  return { ...row, pytorch_peer: peer, ...ratios(engines, peer, cores, (e) => Number(e.images_per_s ?? 0)) };
+  // From ms/step (same batch on both sides): the printed images/s are rounded to 0.1, coarse at CycleGAN's ~4/s.
+  const images = (e: Record<string, unknown>) => (Number(e.ms_per_step) > 0 ? (batch * 1000) / Number(e.ms_per_step) : 0);
+  return { ...row, pytorch_peer: peer, ...ratios(engines, peer, cores, images, images, 3) };
 }
 
 export async function runBench(opts: { quick?: boolean; only?: readonly string[] } = {}): Promise<Record<string, unknown>> {
