@@ -4,7 +4,12 @@
  * throughput (images/s over 1,000 samples); plus the PyTorch peer itself at 1 and 2 threads when Debian's
  * system Python can import torch, and Gantry's ratio to PyTorch's best. Each measurement runs in its own
  * process so engines and thread pools do not interfere. `layers` holds bench/layers_bench.ts's output
- * (forward + backward ms of single layers per engine).
+ * (forward + backward ms of single layers per engine). `translation` holds the pix2pix and CycleGAN
+ * training steps of ../shared/peer/pix2pix_torch.py and cyclegan_torch.py (bench/translation_step.ts:
+ * the peers' exact networks trained by the real families), per engine and thread count, beside the
+ * peers at 1 and 2 threads, with the same ratios.
+ *
+ *   node --import tsx bench/bench.ts [--quick] [--only dcgan,layers,pix2pix,cyclegan]
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -22,7 +27,12 @@ import { Trainer, disposeLosses } from '../src/train/trainer.ts';
 const SELF = fileURLToPath(import.meta.url);
 const DCGAN_STEP = fileURLToPath(new URL('./dcgan_step.ts', import.meta.url));
 const LAYERS_BENCH = fileURLToPath(new URL('./layers_bench.ts', import.meta.url));
-const PEER = fileURLToPath(new URL('../../shared/peer/dcgan_torch.py', import.meta.url));
+const TRANSLATION_STEP = fileURLToPath(new URL('./translation_step.ts', import.meta.url));
+const PEER_DIR = fileURLToPath(new URL('../../shared/peer/', import.meta.url));
+const PEER = `${PEER_DIR}dcgan_torch.py`;
+/** Rows `--only` can pick; all by default. `dcgan` is the DCGAN, toy-grid and generation measurements. */
+export const BENCH_ROWS = ['dcgan', 'layers', 'pix2pix', 'cyclegan'] as const;
+export type BenchRow = (typeof BENCH_ROWS)[number];
 const round = (x: number) => Math.round(x * 10) / 10;
 
 export function child(command: string, args: string[]): Record<string, unknown> {
@@ -66,35 +76,81 @@ function torchAvailable(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 }
 
-export async function runBench(opts: { quick?: boolean } = {}): Promise<Record<string, unknown>> {
+/** Gantry's images/s on the default engine (native, all cores) and on its fastest, over PyTorch's best. */
+function ratios(engines: Record<string, unknown>[], peer: Record<string, unknown>[], cores: number, imagesOf: (e: Record<string, unknown>) => number,
+  peerImages: (p: Record<string, unknown>) => number = (p) => Number(p.images_per_s ?? 0), digits = 2): Record<string, number | null> {
+  const best = Math.max(...peer.map(peerImages));
+  const ours = engines.find((e) => e.engine === 'native' && e.threads === cores) ?? engines[engines.length - 1]!;
+  const ratio = (img: number) => (best > 0 && img > 0 ? Math.round((img / best) * 10 ** digits) / 10 ** digits : null);
+  return {
+    ratio_default_engine_to_pytorch_best: ratio(imagesOf(ours)),
+    ratio_best_engine_to_pytorch_best: ratio(Math.max(...engines.map(imagesOf))),
+  };
+}
+
+const NO_TORCH = 'not run: Debian python3 cannot import torch (apt-get install -y python3-torch libopenblas0-pthread)';
+
+/**
+ * The pix2pix (batch 16) or CycleGAN (batch 4) step of the peer: Gantry per engine and thread count,
+ * then the peer at 1 and 2 threads, the same warm-up (3 steps) and timed steps on both sides.
+ */
+function translationRow(model: 'pix2pix' | 'cyclegan', configs: Array<[string, number]>, cores: number, steps: number, torch: boolean): Record<string, unknown> {
+  const batch = model === 'pix2pix' ? 16 : 4;
+  const engines = configs.map(([engine, threads]) => ({
+    engine, threads,
+    ...child(process.execPath, ['--import', 'tsx', TRANSLATION_STEP, '--model', model, '--engine', engine, '--threads', String(threads),
+      '--steps', String(steps), '--warmup', '3', '--batch', String(batch)]),
+  }));
+  const row: Record<string, unknown> = { batch, steps, warmup: 3, engines };
+  if (!torch) return { ...row, pytorch_peer: NO_TORCH };
+  const peer = [1, 2].map((t): Record<string, unknown> => ({
+    threads: t, ...child('/usr/bin/python3', [`${PEER_DIR}${model}_torch.py`, '--threads', String(t), '--batch', String(batch), '--steps', String(steps)]),
+  }));
+  // From ms/step (same batch on both sides): the printed images/s are rounded to 0.1, coarse at CycleGAN's ~4/s.
+  const images = (e: Record<string, unknown>) => (Number(e.ms_per_step) > 0 ? (batch * 1000) / Number(e.ms_per_step) : 0);
+  return { ...row, pytorch_peer: peer, ...ratios(engines, peer, cores, images, images, 3) };
+}
+
+export async function runBench(opts: { quick?: boolean; only?: readonly string[] } = {}): Promise<Record<string, unknown>> {
+  const only = new Set(opts.only && opts.only.length > 0 ? opts.only : BENCH_ROWS);
+  for (const r of only) if (!(BENCH_ROWS as readonly string[]).includes(r)) throw new Error(`bench: unknown row '${r}'; rows: ${BENCH_ROWS.join(', ')}`);
   const steps = opts.quick ? 10 : 30;
   const cores = os.availableParallelism();
   const configs: Array<[string, number]> = [['wasm', 1], ['native', 1]];
   if (cores > 1) configs.push(['native', cores]);
-  const engines: Record<string, unknown>[] = [];
-  for (const [engine, threads] of configs) {
-    const dcgan = child(process.execPath, ['--import', 'tsx', DCGAN_STEP, '--engine', engine, '--threads', String(threads), '--steps', String(steps)]);
-    const other = child(process.execPath, ['--import', 'tsx', SELF, '--child', engine, '--threads', String(threads), '--steps', String(steps * 10)]);
-    engines.push({ engine, threads, dcgan_mnist_step: dcgan, ...other, engine_active: other.engine });
+  const torch = torchAvailable();
+  const result: Record<string, unknown> = { machine: { cpus: cores, model: os.cpus()[0]?.model } };
+  if (only.has('dcgan')) {
+    const engines: Record<string, unknown>[] = [];
+    for (const [engine, threads] of configs) {
+      const dcgan = child(process.execPath, ['--import', 'tsx', DCGAN_STEP, '--engine', engine, '--threads', String(threads), '--steps', String(steps)]);
+      const other = child(process.execPath, ['--import', 'tsx', SELF, '--child', engine, '--threads', String(threads), '--steps', String(steps * 10)]);
+      engines.push({ engine, threads, dcgan_mnist_step: dcgan, ...other, engine_active: other.engine });
+    }
+    Object.assign(result, { batch: 64, engines });
   }
-  const result: Record<string, unknown> = { machine: { cpus: cores, model: os.cpus()[0]?.model }, batch: 64, engines };
   // Forward + backward of single layers at [64, 32, 32, 64] per engine (bench/layers_bench.ts).
-  result.layers = child(process.execPath, ['--import', 'tsx', LAYERS_BENCH, '--reps', opts.quick ? '3' : '5']);
-  if (torchAvailable()) {
-    const peer = [1, 2].map((t): Record<string, unknown> => ({ threads: t, ...child('/usr/bin/python3', [PEER, '--threads', String(t), '--steps', String(steps)]) }));
-    result.pytorch_peer = peer;
-    const best = Math.max(...peer.map((p) => Number(p.images_per_s ?? 0)));
-    const ours = engines.find((e) => e.engine === 'native' && e.threads === cores) ?? engines[engines.length - 1]!;
-    const img = Number((ours.dcgan_mnist_step as Record<string, unknown>).images_per_s ?? 0);
-    result.ratio_default_engine_to_pytorch_best = best > 0 ? Math.round((img / best) * 100) / 100 : null;
-  } else {
-    result.pytorch_peer = 'not run: Debian python3 cannot import torch (apt-get install -y python3-torch libopenblas0-pthread)';
+  if (only.has('layers')) result.layers = child(process.execPath, ['--import', 'tsx', LAYERS_BENCH, '--reps', opts.quick ? '3' : '5']);
+  if (only.has('dcgan')) {
+    if (torch) {
+      const peer = [1, 2].map((t): Record<string, unknown> => ({ threads: t, ...child('/usr/bin/python3', [PEER, '--threads', String(t), '--steps', String(steps)]) }));
+      result.pytorch_peer = peer;
+      const dcganImages = (e: Record<string, unknown>) => Number((e.dcgan_mnist_step as Record<string, unknown>).images_per_s ?? 0);
+      result.ratio_default_engine_to_pytorch_best = ratios(result.engines as Record<string, unknown>[], peer, cores, dcganImages).ratio_default_engine_to_pytorch_best;
+    } else {
+      result.pytorch_peer = NO_TORCH;
+    }
   }
+  const translation: Record<string, unknown> = {};
+  // Seconds a step (CycleGAN's wasm step: ~15 s), so fewer steps than the DCGAN row.
+  if (only.has('pix2pix')) translation.pix2pix = translationRow('pix2pix', configs, cores, opts.quick ? 5 : 10, torch);
+  if (only.has('cyclegan')) translation.cyclegan = translationRow('cyclegan', configs, cores, opts.quick ? 3 : 5, torch);
+  if (Object.keys(translation).length > 0) result.translation = translation;
   return result;
 }
 
 if (process.argv[1] === SELF) {
-  const { values } = parseArgs({ options: { child: { type: 'string' }, threads: { type: 'string', default: '1' }, steps: { type: 'string', default: '200' }, quick: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { child: { type: 'string' }, threads: { type: 'string', default: '1' }, steps: { type: 'string', default: '200' }, quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
   if (values.child) console.log(JSON.stringify(await measureInProcess(values.child, Number(values.threads), Number(values.steps))));
-  else console.log(JSON.stringify(await runBench({ quick: values.quick }), null, 2));
+  else console.log(JSON.stringify(await runBench({ quick: values.quick, only: values.only?.split(',').map((r) => r.trim()).filter(Boolean) }), null, 2));
 }

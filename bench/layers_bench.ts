@@ -1,7 +1,8 @@
 /**
  * Layer benchmark: forward + backward ms of one layer at [64, 32, 32, 64] (NHWC) for instance norm
  * (affine), AdaIN, a 3×3 modulated conv, nearest and bilinear ×2 upsampling, and a plain 3×3 conv2d
- * 64 → 64 as the reference; on `wasm` and `native` (1 and, with 2+ cores, 2 threads), each engine in its
+ * 64 → 64 as the reference, plus CycleGAN's instance norm without affine, reflection padding 1 and 3×3
+ * stride-2 transposed conv (64 → 64 at 64×64 out); on `wasm` and `native` (1 and, with 2+ cores, 2 threads), each engine in its
  * own process. Prints one JSON line {shape, reps, engines: [{engine, threads, isa?, layers: {name:
  * {best_ms, median_ms, best_cpu_ms}}}]}: wall-clock best and median of N, and the least CPU time of all
  * threads (the least noisy measure on a shared machine). Wired into `npm run bench` as `layers`.
@@ -33,6 +34,10 @@ const LAYERS: Record<string, { spec: AnySpec; style: number }> = {
   upsampleNearest2: { spec: { type: 'upsample', factor: 2, mode: 'nearest' }, style: 0 },
   upsampleBilinear2: { spec: { type: 'upsample', factor: 2, mode: 'bilinear' }, style: 0 },
   conv2d3x3: { spec: { type: 'conv2d', filters: C, kernel: 3, stride: 1, pad: 'same' }, style: 0 },
+  // CycleGAN's (cyclegan_torch.py): instance norm without affine, reflection padding 1, 3×3 stride-2 transposed conv.
+  instanceNormPlain: { spec: { type: 'instanceNorm' }, style: 0 },
+  reflectPad1: { spec: { type: 'reflectPad', pad: 1 }, style: 0 },
+  conv2dTranspose3x3: { spec: { type: 'conv2dTranspose', filters: C, kernel: 3, stride: 2, pad: 1, outputPadding: 1 }, style: 0 },
 };
 
 const round = (x: number) => Math.round(x * 10) / 10;

@@ -7,6 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 
 export const BN_KERNEL = 'GantryBatchNormTraining';
 export const BN_GRAD_KERNEL = 'GantryBatchNormTrainingGrad';
+/** Instance norm [B, H, W, C] (per sample and channel over H, W): the batch-norm kernels once per sample. */
+export const IN_KERNEL = 'GantryInstanceNormTraining';
+export const IN_GRAD_KERNEL = 'GantryInstanceNormTrainingGrad';
 
 let bnGradientRegistered = false;
 
@@ -25,6 +28,36 @@ export function registerBatchNormGradient(): void {
       return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
     },
   });
+  tf.registerGradient({
+    kernelName: IN_KERNEL,
+    inputsToSave: ['x', 'gamma'],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [x, gamma, mean, variance] = saved as tf.Tensor[];
+      const dy = (Array.isArray(dys) ? dys[0] : dys)!;
+      const [dx, dgamma, dbeta] = tf.engine().runKernel(IN_GRAD_KERNEL,
+        { dy, x: x!, mean: mean!, variance: variance!, gamma: gamma! }, attrs) as tf.Tensor[];
+      return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
+    },
+  });
+}
+
+/**
+ * Whether instanceNormFused can run: the native kernels are registered on the active wasm backend, x is a
+ * float32 [B, H, W, C] and the caller needs first-order gradients only.
+ */
+export function canFuseInstanceNorm(x: tf.Tensor, opts: { twiceDifferentiable?: boolean } = {}): boolean {
+  return !opts.twiceDifferentiable && x.rank === 4 && x.dtype === 'float32' && x.size > 0 && tf.getKernel(IN_KERNEL, tf.getBackend()) !== undefined;
+}
+
+/**
+ * Instance norm of x [B, H, W, C] (biased variance, per sample and channel over H, W) with per-channel
+ * gamma and beta, as one fused kernel forward and one backward (first-order gradients; check
+ * canFuseInstanceNorm first).
+ */
+export function instanceNormFused(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): tf.Tensor {
+  const [y] = tf.engine().runKernel(IN_KERNEL, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  return y!;
 }
 
 /**

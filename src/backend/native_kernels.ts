@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { wasmKernelHooks } from './backend.ts';
-import { BN_GRAD_KERNEL, BN_KERNEL, registerBatchNormGradient } from './batch_norm.ts';
+import { BN_GRAD_KERNEL, BN_KERNEL, IN_GRAD_KERNEL, IN_KERNEL, registerBatchNormGradient } from './batch_norm.ts';
 
 type Info = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
@@ -30,6 +30,7 @@ interface WasmBackendLike {
   wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): Info;
+  disposeData(dataId: object, force?: boolean): boolean;
 }
 type KernelArgs = { inputs: Record<string, Info | undefined>; attrs: Attrs; backend: WasmBackendLike };
 
@@ -505,6 +506,56 @@ function batchNormTrainingGradKernel({ inputs, attrs, backend }: KernelArgs): In
   return [dx, dgamma, dbeta];
 }
 
+/** [y, mean [B, C], variance [B, C]] of x [B, H, W, C] normalised per sample over H, W: batch norm per sample. */
+function instanceNormTrainingKernel({ inputs, attrs, backend }: KernelArgs): Info[] {
+  const x = inputs.x!, gamma = inputs.gamma!, beta = inputs.beta!;
+  const [batch, h, w, cols] = x.shape as [number, number, number, number];
+  const rows = h * w;
+  const y = backend.makeOutput(x.shape.slice(), 'float32');
+  const mean = backend.makeOutput([batch, cols], 'float32');
+  const variance = backend.makeOutput([batch, cols], 'float32');
+  const heap = heapOf(backend);
+  const [xo, yo, mo, vo] = [offsetOf(backend, x), offsetOf(backend, y), offsetOf(backend, mean), offsetOf(backend, variance)];
+  for (let b = 0; b < batch; b++) {
+    lib().batchNormForward(heap, xo + 4 * b * rows * cols, offsetOf(backend, gamma), offsetOf(backend, beta), rows, cols,
+      Number(attrs.epsilon), yo + 4 * b * rows * cols, mo + 4 * b * cols, vo + 4 * b * cols);
+  }
+  return [y, mean, variance];
+}
+
+/** [dx, dgamma, dbeta] of instance norm: batch norm's backward per sample, gamma and beta summed over samples. */
+function instanceNormTrainingGradKernel({ inputs, attrs, backend }: KernelArgs): Info[] {
+  const dy = inputs.dy!, x = inputs.x!, mean = inputs.mean!, variance = inputs.variance!, gamma = inputs.gamma!;
+  const [batch, h, w, cols] = x.shape as [number, number, number, number];
+  const rows = h * w;
+  const eps = Number(attrs.epsilon);
+  const dx = backend.makeOutput(x.shape.slice(), 'float32');
+  const sums = backend.makeOutput([2, batch, cols], 'float32');
+  const dgamma = backend.makeOutput([cols], 'float32');
+  const dbeta = backend.makeOutput([cols], 'float32');
+  const heap = heapOf(backend);
+  const [dyo, xo, dxo, mo, vo, so] = [dy, x, dx, mean, variance, sums].map((t) => offsetOf(backend, t)) as number[];
+  for (let b = 0; b < batch; b++) {
+    lib().batchNormBackward(heap, dyo! + 4 * b * rows * cols, xo! + 4 * b * rows * cols, mo! + 4 * b * cols, vo! + 4 * b * cols,
+      offsetOf(backend, gamma), rows, cols, eps, so! + 4 * b * cols, so! + 4 * (batch + b) * cols, dxo! + 4 * b * rows * cols);
+  }
+  // dbeta = Σ_b Σ dy, dgamma = Σ_b Σ dy·(x − mean_b) / sqrt(variance_b + eps)
+  const s = new Float32Array(heap, so!, 2 * batch * cols);
+  const v = new Float32Array(heap, vo!, batch * cols);
+  const g = new Float32Array(heap, offsetOf(backend, dgamma), cols);
+  const d = new Float32Array(heap, offsetOf(backend, dbeta), cols);
+  g.fill(0);
+  d.fill(0);
+  for (let b = 0; b < batch; b++) {
+    for (let c = 0; c < cols; c++) {
+      d[c] = d[c]! + s[b * cols + c]!;
+      g[c] = g[c]! + s[(batch + b) * cols + c]! / Math.fround(Math.sqrt(v[b * cols + c]! + eps));
+    }
+  }
+  backend.disposeData(sums.dataId);
+  return [dx, dgamma, dbeta];
+}
+
 const NATIVE_KERNELS: Record<string, (args: KernelArgs) => Info> = {
   BatchMatMul: batchMatMul,
   _FusedMatMul: fusedMatMul,
@@ -561,6 +612,8 @@ export function registerNativeKernels(): boolean {
   }
   tf.registerKernel({ kernelName: BN_KERNEL, backendName: 'wasm', kernelFunc: batchNormTrainingKernel as unknown as tf.KernelFunc });
   tf.registerKernel({ kernelName: BN_GRAD_KERNEL, backendName: 'wasm', kernelFunc: batchNormTrainingGradKernel as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: IN_KERNEL, backendName: 'wasm', kernelFunc: instanceNormTrainingKernel as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: IN_GRAD_KERNEL, backendName: 'wasm', kernelFunc: instanceNormTrainingGradKernel as unknown as tf.KernelFunc });
   nativeRegistered = true;
   return true;
 }
@@ -573,7 +626,7 @@ export function unregisterNativeKernels(): void {
     const previous = previousKernels.get(kernelName);
     if (previous) tf.registerKernel(previous);
   }
-  for (const kernelName of [BN_KERNEL, BN_GRAD_KERNEL]) tf.unregisterKernel(kernelName, 'wasm');
+  for (const kernelName of [BN_KERNEL, BN_GRAD_KERNEL, IN_KERNEL, IN_GRAD_KERNEL]) tf.unregisterKernel(kernelName, 'wasm');
   previousKernels.clear();
   nativeRegistered = false;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../core/rng.ts';
 import { initBackend } from './backend.ts';
-import { batchNormTraining } from './batch_norm.ts';
+import { batchNormTraining, instanceNormFused } from './batch_norm.ts';
 import {
   installNativeKernelHook, loadNativeKernels, nativeAddon, nativeKernelsRegistered, unregisterNativeKernels,
 } from './native_kernels.ts';
@@ -262,6 +262,44 @@ describe('native kernels', { skip: missing ?? false }, () => {
       ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((name, i) => {
         const err = relativeError(got[i]!, want[i]!);
         assert.ok(err < 1e-4, `batchNorm [${shape}] ${name}: relative error ${err.toExponential(2)}`);
+      });
+    }
+  });
+
+  it('fuse instance normalisation, forward and gradients, like the composite ops', async () => {
+    loadNativeKernels({ threads: 2 });
+    for (const shape of [[4, 16, 16, 128], [3, 5, 4, 7]]) {
+      const c = shape[3]!;
+      const x = rand(shape), gamma = rand([c]), beta = rand([c]), w = rand(shape);
+      const composite = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const centred = tf.sub(a, tf.mean(a, [1, 2], true));
+        const variance = tf.mean(tf.square(centred), [1, 2], true);
+        return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, 1e-5))), g), b);
+      };
+      const run = async (backend: 'cpu' | 'wasm') => {
+        await tf.setBackend(backend);
+        const before = tf.memory().numTensors;
+        const outs = tf.tidy(() => {
+          const xt = tf.tensor(x.data, shape), gt = tf.tensor1d(gamma.data), bt = tf.tensor1d(beta.data);
+          const wt = tf.tensor(w.data, shape);
+          const norm = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+            backend === 'cpu' ? composite(a, g, b) : instanceNormFused(a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+          const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(norm(a, g, b), wt)))([xt, gt, bt]);
+          return [norm(xt, gt, bt), ...grads];
+        });
+        const data = outs.map((t) => t.dataSync() as Float32Array);
+        tf.dispose(outs);
+        assert.equal(tf.memory().numTensors, before);
+        return data;
+      };
+      const want = await run('cpu');
+      calls.clear();
+      const got = await run('wasm');
+      assert.equal(calls.get('batchNormForward'), 2 * shape[0]!, 'one fused forward per sample (and call)');
+      assert.equal(calls.get('batchNormBackward'), shape[0]!, 'one fused backward per sample');
+      ['y', 'dx', 'dgamma', 'dbeta'].forEach((name, i) => {
+        const err = relativeError(got[i]!, want[i]!);
+        assert.ok(err < 1e-4, `instanceNorm [${shape}] ${name}: relative error ${err.toExponential(2)}`);
       });
     }
   });

@@ -239,11 +239,12 @@ export function buildProgram(): Command {
     .command('bench')
     .description('benchmark training and generation speed; prints one JSON object')
     .option('--quick', 'fewer steps')
-    .action(async (o: { quick?: boolean }) => {
+    .option('--only <rows>', 'comma-separated rows to run: dcgan, layers, pix2pix, cyclegan (default all)')
+    .action(async (o: { quick?: boolean; only?: string }) => {
       const benchFile = new URL('../../bench/bench.ts', import.meta.url);
       if (!fs.existsSync(benchFile)) throw new UsageError('bench/bench.ts is missing from this install');
-      const { runBench } = (await import(benchFile.href)) as { runBench: (o: { quick: boolean }) => Promise<unknown> };
-      const result = await runBench({ quick: !!o.quick });
+      const { runBench } = (await import(benchFile.href)) as { runBench: (o: { quick: boolean; only?: string[] }) => Promise<unknown> };
+      const result = await runBench({ quick: !!o.quick, only: o.only?.split(',').map((r) => r.trim()).filter(Boolean) });
       process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     });
 

@@ -11,8 +11,13 @@ import { registerLayer, shapeSize, type BuiltLayer, type LayerImpl } from './lay
 export type Activation = 'relu' | 'lrelu' | 'tanh' | 'sigmoid' | 'linear';
 
 export interface DenseSpec { type: 'dense'; units: number; sn?: boolean; bias?: boolean }
-export interface Conv2dSpec { type: 'conv2d'; filters: number; kernel: number; stride: number; pad: 'same' | 'valid'; sn?: boolean; bias?: boolean }
-export interface Conv2dTransposeSpec { type: 'conv2dTranspose'; filters: number; kernel: number; stride: number; sn?: boolean; bias?: boolean }
+/** `pad`: TF's 'same' / 'valid', or a number p of zero rows and columns on every side (PyTorch's `padding=p`). */
+export interface Conv2dSpec { type: 'conv2d'; filters: number; kernel: number; stride: number; pad: 'same' | 'valid' | number; sn?: boolean; bias?: boolean }
+/**
+ * Output H·stride × W·stride ('same', the default), or with a number `pad` PyTorch's ConvTranspose2d
+ * geometry: (H − 1)·stride + kernel − 2·pad + outputPadding (outputPadding < stride, default 0).
+ */
+export interface Conv2dTransposeSpec { type: 'conv2dTranspose'; filters: number; kernel: number; stride: number; pad?: 'same' | number; outputPadding?: number; sn?: boolean; bias?: boolean }
 export interface BatchNormSpec { type: 'batchNorm'; momentum?: number; epsilon?: number }
 export interface ActSpec { type: 'act'; fn: Activation; alpha?: number }
 export interface ReshapeSpec { type: 'reshape'; shape: number[] }
@@ -95,7 +100,12 @@ const conv2d: LayerImpl<Conv2dSpec> = {
     ctx.param('kernel', ctx.initWeights([spec.kernel, spec.kernel, c, spec.filters], fanIn));
     if (spec.bias !== false) ctx.param('bias', tf.zeros([spec.filters]));
     if (spec.sn) ctx.state('u', tf.tensor(ctx.rng.normalArray(spec.filters), [1, spec.filters]));
-    const out = (n: number) => (spec.pad === 'same' ? Math.ceil(n / spec.stride) : Math.floor((n - spec.kernel) / spec.stride) + 1);
+    const pad = spec.pad;
+    if (typeof pad === 'number' ? !(Number.isInteger(pad) && pad >= 0) : pad !== 'same' && pad !== 'valid') {
+      throw new Error(`${ctx.id}: conv2d pad must be 'same', 'valid' or a non-negative integer, got ${JSON.stringify(pad)}`);
+    }
+    const out = (n: number) =>
+      pad === 'same' ? Math.ceil(n / spec.stride) : Math.floor((n + 2 * (pad === 'valid' ? 0 : pad) - spec.kernel) / spec.stride) + 1;
     if (out(h) < 1 || out(w) < 1) throw new Error(`${ctx.id}: conv2d kernel ${spec.kernel} does not fit the input [${inShape}]`);
     return [out(h), out(w), spec.filters];
   },
@@ -113,12 +123,24 @@ const conv2dTranspose: LayerImpl<Conv2dTransposeSpec> = {
     ctx.param('kernel', ctx.initWeights([spec.kernel, spec.kernel, spec.filters, c], fanIn));
     if (spec.bias !== false) ctx.param('bias', tf.zeros([spec.filters]));
     if (spec.sn) ctx.state('u', tf.tensor(ctx.rng.normalArray(c), [1, c]));
-    return [h * spec.stride, w * spec.stride, spec.filters];
+    const pad = spec.pad ?? 'same';
+    const extra = spec.outputPadding ?? 0;
+    if (pad === 'same') {
+      if (extra !== 0) throw new Error(`${ctx.id}: conv2dTranspose outputPadding needs a numeric pad`);
+      return [h * spec.stride, w * spec.stride, spec.filters];
+    }
+    if (!(Number.isInteger(pad) && pad >= 0) || !(Number.isInteger(extra) && extra >= 0 && extra < spec.stride)) {
+      throw new Error(`${ctx.id}: conv2dTranspose needs pad 'same' or an integer ≥ 0 and outputPadding an integer in [0, stride), got ${JSON.stringify(pad)} and ${extra}`);
+    }
+    // The adjoint of a conv with p zeros before each axis: out[o] = Σ x[i]·w[t] over o = i·stride + t − p.
+    const out = (n: number) => (n - 1) * spec.stride + spec.kernel - 2 * pad + extra;
+    if (out(h) < 1 || out(w) < 1) throw new Error(`${ctx.id}: conv2dTranspose pad ${pad} is too large for kernel ${spec.kernel}`);
+    return [out(h), out(w), spec.filters];
   },
   apply(layer, [x], opts) {
     const [h, w, c] = layer.outShape as [number, number, number];
     const k = kernelOf(layer, opts.training, false) as tf.Tensor4D;
-    return addBias(layer, tf.conv2dTranspose(x as tf.Tensor4D, k, [x!.shape[0]!, h, w, c], layer.spec.stride, 'same'));
+    return addBias(layer, tf.conv2dTranspose(x as tf.Tensor4D, k, [x!.shape[0]!, h, w, c], layer.spec.stride, layer.spec.pad ?? 'same'));
   },
 };
 

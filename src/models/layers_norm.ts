@@ -1,8 +1,11 @@
 /**
  * Normalization layers that use no batch statistics (so a gradient penalty sees each sample on its own):
- * instance norm, layer norm, ProGAN's pixel norm and AdaIN. Composite ops only: twice differentiable.
+ * instance norm, layer norm, ProGAN's pixel norm and AdaIN. Composite ops, twice differentiable; instance
+ * norm runs as one fused kernel forward and one backward on the native engine when only first-order
+ * gradients are needed (not `twiceDifferentiable`).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { canFuseInstanceNorm, instanceNormFused } from '../backend/batch_norm.ts';
 import { registerLayer, shapeSize, type LayerBuildContext, type LayerImpl } from './layer_api.ts';
 import { layerError, needImage, needImageAndStyle, needInputs, needOneInput, needPositive, perSample, spatialAxes } from './layers_common.ts';
 
@@ -54,9 +57,14 @@ const instanceNorm: LayerImpl<InstanceNormSpec> = {
     }
     return [h, w, c];
   },
-  apply(layer, [x]) {
-    const y = standardize(x!, spatialAxes(4), layer.spec.epsilon ?? 1e-5);
+  apply(layer, [x], opts) {
+    const eps = layer.spec.epsilon ?? 1e-5;
     const { gamma, beta } = layer.params;
+    if (canFuseInstanceNorm(x!, opts)) {
+      const c = x!.shape[3]!;
+      return tf.tidy(() => instanceNormFused(x!, (gamma ?? tf.ones([c])) as tf.Tensor1D, (beta ?? tf.zeros([c])) as tf.Tensor1D, eps));
+    }
+    const y = standardize(x!, spatialAxes(4), eps);
     return gamma && beta ? tf.add(tf.mul(y, gamma), beta) : y;
   },
 };
