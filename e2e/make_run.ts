@@ -1,6 +1,7 @@
 /**
- * Creates a real, trained run folder for the end-to-end tests with the `gantry` CLI: a small conditional
- * DCGAN on MNIST (so the generate page shows its class picker), trained for a couple of hundred steps.
+ * Creates real, trained run folders for the end-to-end tests with the `gantry` CLI: a small conditional
+ * DCGAN on MNIST (so the generate page shows its class picker), trained for a couple of hundred steps,
+ * and a tiny image CycleGAN and pix2pix (for the Translate page), trained for a hundred and sixty steps.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -37,15 +38,58 @@ train:
   checkpointEvery: 120
 `;
 
-/** Trains a run into `runsDir/name` with the real CLI. */
-export async function makeTrainedRun(runsDir: string, name: string): Promise<MadeRun> {
+export const E2E_TRANSLATE_PRESET = 'e2e-cyclegan-mnist';
+
+// MNIST digits (A, 1 channel) ↔ Stacked MNIST (B, 3 channels) at 16 px: the two directions differ in channel
+// count, so the page's channel conversion is exercised; outputs after 100 steps (about 10 s) are crude but digit-like.
+const TRANSLATE_CONFIG = `name: ${E2E_TRANSLATE_PRESET}
+description: tiny image CycleGAN for the studio's Translate page test
+seed: 1
+data:
+  name: unpaired
+  a: { name: mnist, imageSize: 16, limit: 256 }
+  b: { name: stacked-mnist, imageSize: 16 }
+model:
+  family: cyclegan
+  network: { arch: resnet, width: 8, blocks: 1, dLayers: 1 }
+  optimizerG: { type: adam, lr: 0.002, beta1: 0.5 }
+  optimizerD: { type: adam, lr: 0.002, beta1: 0.5 }
+train: { steps: 100, batchSize: 8, logEvery: 20, sampleEvery: 100, checkpointEvery: 100 }
+`;
+
+export const E2E_PIX2PIX_PRESET = 'e2e-pix2pix-edges';
+
+// MNIST edges → digits at 16 px, so the Translate page shows a ground truth beside each output.
+const PIX2PIX_CONFIG = `name: ${E2E_PIX2PIX_PRESET}
+description: tiny pix2pix for the studio's Translate page test
+seed: 1
+data: { name: paired-task, task: edges, from: { name: mnist, imageSize: 16, limit: 256 } }
+model:
+  family: pix2pix
+  network: { arch: unet, width: 8, depth: 3, dLayers: 1 }
+  optimizerG: { type: adam, lr: 0.002, beta1: 0.5 }
+train: { steps: 60, batchSize: 8, logEvery: 20, sampleEvery: 60, checkpointEvery: 60 }
+`;
+
+/** Trains `config` (YAML text, its preset name `preset`) into `runsDir/name` with the real CLI. */
+async function trainWithCli(runsDir: string, name: string, preset: string, config: string): Promise<MadeRun> {
   const dir = path.join(runsDir, name);
-  const cfgFile = path.join(runsDir, `${E2E_PRESET}.yaml`);
-  fs.writeFileSync(cfgFile, CONFIG);
+  const cfgFile = path.join(runsDir, `${preset}.yaml`);
+  fs.writeFileSync(cfgFile, config);
   await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/gantry.js'), 'train', cfgFile, '--out', dir], {
     cwd: REPO_ROOT,
     timeout: 300_000,
   });
   fs.rmSync(cfgFile);
-  return { name, dir, preset: E2E_PRESET };
+  return { name, dir, preset };
+}
+
+/** Trains the conditional DCGAN into `runsDir/name`. */
+export function makeTrainedRun(runsDir: string, name: string): Promise<MadeRun> {
+  return trainWithCli(runsDir, name, E2E_PRESET, CONFIG);
+}
+
+/** Trains the tiny image CycleGAN (or pix2pix) into `runsDir/name`. */
+export function makeTranslationRun(runsDir: string, name: string, family: 'cyclegan' | 'pix2pix' = 'cyclegan'): Promise<MadeRun> {
+  return family === 'cyclegan' ? trainWithCli(runsDir, name, E2E_TRANSLATE_PRESET, TRANSLATE_CONFIG) : trainWithCli(runsDir, name, E2E_PIX2PIX_PRESET, PIX2PIX_CONFIG);
 }

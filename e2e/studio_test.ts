@@ -1,7 +1,8 @@
 /**
  * End-to-end tests of `gantry serve` in headless Chromium: the runs list, a run's generate page drawing
- * from its exported model, the in-page playground reaching ring8 mode coverage, live SSE metrics, and
- * refused path traversal. Screenshots of the three pages go to docs/img/.
+ * from its exported model, the translate page drawing a CycleGAN's outputs in both directions (checked
+ * pixel by pixel against `gantry translate` in Node), the in-page playground reaching ring8 mode coverage,
+ * live SSE metrics, and refused path traversal. Screenshots of the pages go to docs/img/.
  *
  * Needs `npm run build:web` first (`npm run test:e2e` does it) and Chromium at /usr/bin/chromium.
  */
@@ -18,7 +19,10 @@ import { runSweep } from '../src/sweep/sweep.ts';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { CHROMIUM_PATH, launchBrowser, type Browser } from './browser.ts';
-import { makeTrainedRun, REPO_ROOT, type MadeRun } from './make_run.ts';
+import { makeTrainedRun, makeTranslationRun, REPO_ROOT, type MadeRun } from './make_run.ts';
+import { encodeNpy, readNpy } from '../src/core/npy.ts';
+import { bytesToRange, imageToInput } from '../src/data/resize.ts';
+import type { TestImages } from '../src/serve/api_types.ts';
 
 const WEB_DIST = path.join(REPO_ROOT, 'web', 'dist');
 const SHOTS = path.join(REPO_ROOT, 'docs', 'img');
@@ -63,11 +67,47 @@ function rawGet(url: string, rawPath: string): Promise<{ status: number; body: s
   });
 }
 
+/** A canvas's own pixels (not its CSS-scaled view) as RGB bytes. */
+async function canvasRgb(page: Page, id: string): Promise<{ width: number; height: number; rgb: number[] }> {
+  return page.evaluate((canvasId) => {
+    const c = document.getElementById(canvasId) as HTMLCanvasElement;
+    const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const rgb: number[] = [];
+    for (let i = 0; i < px.length; i += 4) rgb.push(px[i]!, px[i + 1]!, px[i + 2]!);
+    return { width: c.width, height: c.height, rgb };
+  }, id);
+}
+
+/** Images [n, h, w, c] in [-1, 1] as the RGB bytes the page draws (grey replicated). */
+function toRgbBytes(data: Float32Array, shape: number[], index: number): number[] {
+  const [, hgt, wid, ch] = shape as [number, number, number, number];
+  const out: number[] = [];
+  const base = index * hgt * wid * ch;
+  for (let p = 0; p < hgt * wid; p++) for (let k = 0; k < 3; k++) out.push(Math.max(0, Math.min(255, Math.round(((data[base + p * ch + (ch === 3 ? k : 0)]! + 1) / 2) * 255))));
+  return out;
+}
+
+/** `gantry translate` in Node on images [n, ...shape] (float32 in the data's range); returns its .npy output. */
+async function translateInNode(runDir: string, x: Float32Array, shape: number[], reverse: boolean): Promise<{ data: Float32Array; shape: number[] }> {
+  const n = x.length / shape.reduce((a, b) => a * b, 1);
+  const stem = path.join(runDir, `..`, `node-${reverse ? 'ba' : 'ab'}`);
+  fs.writeFileSync(`${stem}-in.npy`, encodeNpy(x, [n, ...shape]));
+  await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/gantry.js'), 'translate', runDir, '--in', `${stem}-in.npy`, '--out', `${stem}-out.npy`, ...(reverse ? ['--reverse'] : [])], { cwd: REPO_ROOT, timeout: 60_000 });
+  return readNpy(`${stem}-out.npy`);
+}
+
+/** Largest difference between two byte arrays of the same length. */
+function maxDiff(a: number[], b: number[]): number {
+  assert.equal(a.length, b.length);
+  return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+}
+
 // Without Chromium (a machine where .ci/run did not install it) the suite reports itself skipped.
 const noChromium = fs.existsSync(CHROMIUM_PATH) ? false : `no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`;
 
 describe('studio end to end', { timeout: 400_000, skip: noChromium }, () => {
   let tmp: string;
+  let runsDir: string;
   let run: MadeRun;
   let server: { url: string; close(): Promise<void> };
   let browser: Browser;
@@ -75,7 +115,7 @@ describe('studio end to end', { timeout: 400_000, skip: noChromium }, () => {
   before(async () => {
     assert.ok(fs.existsSync(path.join(WEB_DIST, 'index.html')), `${WEB_DIST}/index.html is missing: run npm run build:web`);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-e2e-'));
-    const runsDir = path.join(tmp, 'runs');
+    runsDir = path.join(tmp, 'runs');
     fs.mkdirSync(runsDir);
     run = await makeTrainedRun(runsDir, 'e2e-run');
     // A real (tiny) sweep for the Sweeps page: 2 losses × 2 seeds of toy-ring, 200 steps, on the local pool.
@@ -254,6 +294,83 @@ describe('studio end to end', { timeout: 400_000, skip: noChromium }, () => {
     });
     assert.ok(marked > 30, `only ${marked} marked pixels`);
     assert.equal(await page.locator('#interp-canvas').count(), 0, 'no latent, so no latent interpolation');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('the translate page runs the exported CycleGAN generators on a clicked test image and an uploaded file, both ways, as gantry translate does in Node', { timeout: 180_000 }, async () => {
+    const cyc = await makeTranslationRun(runsDir, 'e2e-translate');
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    // The run page links translation runs to the page.
+    await page.goto(`${server.url}/#/runs/${cyc.name}`);
+    await page.locator('#translate-link').click();
+    await page.waitForURL(/#\/runs\/e2e-translate\/translate$/);
+    await page.locator('#translate-output[data-source="test-ab-0"]').waitFor({ timeout: 60_000 });
+    const tests = (await (await fetch(`${server.url}/api/runs/${cyc.name}/test-images?n=12`)).json()) as TestImages;
+    assert.deepEqual([tests.a.shape, tests.b.shape, tests.a.count], [[16, 16, 1], [16, 16, 3], 12]);
+    const image = (side: 'a' | 'b', i: number) => {
+      const b = tests[side];
+      const per = b.shape[0] * b.shape[1] * b.shape[2];
+      return bytesToRange(Buffer.from(b.pixels, 'base64').subarray(i * per, (i + 1) * per), [-1, 1]);
+    };
+    // An upload: a colour gradient, wider than tall, so the page crops, resizes and (for A) takes luma.
+    const upload = new PNG({ width: 40, height: 24 });
+    for (let p = 0; p < 40 * 24; p++) upload.data.set([(p % 40) * 6, Math.floor(p / 40) * 10, 255 - (p % 40) * 6, 255], 4 * p);
+    const uploadPng = PNG.sync.write(upload);
+    const decoded = { width: 40, height: 24, rgba: new Uint8Array(upload.data) };
+
+    // Node's outputs for the same inputs: test image 2 of each domain and the fitted upload, each direction.
+    const ab = await translateInNode(cyc.dir, Float32Array.from([...image('a', 2), ...imageToInput(decoded, [16, 16, 1], [-1, 1])]), [16, 16, 1], false);
+    const ba = await translateInNode(cyc.dir, Float32Array.from([...image('b', 2), ...imageToInput(decoded, [16, 16, 3], [-1, 1])]), [16, 16, 3], true);
+    const expectOutput = async (source: string, expected: { data: Float32Array; shape: number[] }, index: number) => {
+      await page.locator(`#translate-output[data-source="${source}"]`).waitFor({ timeout: 15_000 });
+      const got = await canvasRgb(page, 'translate-output');
+      assert.deepEqual([got.width, got.height], [16, 16], source);
+      const want = toRgbBytes(expected.data, expected.shape, index);
+      // The check means something only if the network's output is not flat.
+      assert.ok(Math.max(...want) - Math.min(...want) > 20, `${source}: Node's output is flat`);
+      const diff = maxDiff(got.rgb, want);
+      assert.ok(diff <= 3, `${source}: the page's output differs from Node's by up to ${diff}/255`);
+    };
+
+    await page.locator('#test-strip canvas.thumb[data-index="2"]').click();
+    await expectOutput('test-ab-2', ab, 0);
+    assert.deepEqual((await canvasRgb(page, 'translate-input')).rgb, toRgbBytes(image('a', 2), [1, 16, 16, 1], 0), 'the input shown is the test image');
+    await page.click('#direction-ba');
+    await expectOutput('test-ba-2', ba, 0);
+    await page.setInputFiles('#upload', { name: 'gradient.png', mimeType: 'image/png', buffer: uploadPng });
+    await expectOutput('upload-ba', ba, 1);
+    await page.click('#direction-ab');
+    await expectOutput('upload-ab', ab, 1);
+    assert.match(await page.locator('#translate-state').innerText(), /gradient\.png \(40×24 → 16×16×1\)/);
+    assert.equal(await page.locator('#translate-target').isVisible(), false, 'CycleGAN has no ground truth');
+
+    await page.locator('#test-strip canvas.thumb[data-index="2"]').click();
+    await page.locator('#translate-output[data-source="test-ab-2"]').waitFor({ timeout: 15_000 });
+    assert.deepEqual(errors, []);
+    await screenshot(page, 'studio-translate.png');
+    await page.close();
+  });
+
+  test('the translate page shows a pix2pix output beside its input and ground truth, with no direction toggle', { timeout: 120_000 }, async () => {
+    const p2p = await makeTranslationRun(runsDir, 'e2e-pix2pix', 'pix2pix');
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${server.url}/#/runs/${p2p.name}/translate`);
+    await page.locator('#translate-output[data-source="test-ab-0"]').waitFor({ timeout: 60_000 });
+    await page.locator('#test-strip canvas.thumb[data-index="1"]').click();
+    await page.locator('#translate-output[data-source="test-ab-1"]').waitFor({ timeout: 15_000 });
+    const tests = (await (await fetch(`${server.url}/api/runs/${p2p.name}/test-images?n=12`)).json()) as TestImages;
+    assert.equal(tests.paired, true);
+    const image = (side: 'a' | 'b') => bytesToRange(Buffer.from(tests[side].pixels, 'base64').subarray(256, 512), [-1, 1]);
+    const want = await translateInNode(p2p.dir, image('a'), [16, 16, 1], false);
+    const diff = maxDiff((await canvasRgb(page, 'translate-output')).rgb, toRgbBytes(want.data, want.shape, 0));
+    assert.ok(diff <= 3, `the page's output differs from Node's by up to ${diff}/255`);
+    assert.deepEqual((await canvasRgb(page, 'translate-target')).rgb, toRgbBytes(image('b'), [1, 16, 16, 1], 0), 'the ground truth shown is the test target');
+    assert.equal(await page.locator('#direction-ba').count(), 0, 'pix2pix translates one way');
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -19,7 +19,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { Network, toGraph, type NetworkSpec } from './models/network.ts';
 import { Rng } from './core/rng.ts';
-import { EXPORT_FORMAT, EXPORT_FORMAT_V1, type ExportedModel, type SamplerInput } from './train/run_format.ts';
+import { EXPORT_FORMAT, EXPORT_FORMAT_V1, REVERSE_DIR_PATTERN, type ExportedModel, type SamplerInput } from './train/run_format.ts';
 
 export { EXPORT_FORMAT, type ExportedModel, type SamplerInput } from './train/run_format.ts';
 let instances = 0;
@@ -53,6 +53,8 @@ export function checkExportedModel(json: unknown, url: string): ExportedModel {
   if (!Array.isArray(m!.dataShape) || m!.dataShape.length === 0) fail('dataShape: expected a non-empty array');
   if (!Array.isArray(m!.range) || m!.range.length !== 2) fail('range: expected [lo, hi]');
   if (!Array.isArray(m!.weightsManifest) || m!.weightsManifest.length === 0) fail('weightsManifest: expected a non-empty array');
+  // A sub-folder name only: the reverse model is fetched relative to this one.
+  if (m.reverse !== undefined && (typeof m.reverse !== 'string' || !REVERSE_DIR_PATTERN.test(m.reverse))) fail(`reverse: expected a sub-folder name ending with '/', got ${JSON.stringify(m.reverse)}`);
   return { numClasses: 0, ...m, output: m.output ?? m.network!.outputs[0]! } as ExportedModel;
 }
 
@@ -186,11 +188,18 @@ export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array
 }
 
 export { Rng } from './core/rng.ts';
+export { bytesToRange, imageToInput, type DecodedImage } from './data/resize.ts';
 export { Network, toGraph, type GraphSpec, type NetworkSpec } from './models/network.ts';
 
 /** Fetches an exported generator (a run's `export/` folder, served over HTTP) and builds it. */
 export function loadGenerator(baseUrl: string): Promise<LoadedGenerator> {
   return LoadedGenerator.load(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+}
+
+/** The reverse generator (CycleGAN's B → A) exported beside a two-way translator at `baseUrl`, or null when it has none. */
+export function loadReverseGenerator(forward: LoadedGenerator, baseUrl: string): Promise<LoadedGenerator> | null {
+  const sub = forward.model.reverse;
+  return sub === undefined ? null : loadGenerator(`${baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`}${sub}`);
 }
 
 /** TF.js backends the browser entry knows how to pick from. */

@@ -2,8 +2,9 @@
  * `gantry translate RUN --in PATH --out PATH [--reverse] [--grid]`: runs a translation run's generator
  * (pix2pix's G, CycleGAN's G_AB, or with --reverse CycleGAN's G_BA) on an image (PNG/JPEG), a folder of
  * them (the same relative names come out, as .png) or a float32 .npy [N, H, W, C] in the data's range.
- * The forward generator comes from the run's export (`export/model.json`, no dataset needed); without an
- * export, and for --reverse, from the checkpoint. Images of another size are centre-cropped and resized
+ * The generators come from the run's export (`export/model.json`, and CycleGAN's G_BA from
+ * `export/reverse/`; no dataset needed); without an export (or, for --reverse, an older export without
+ * `reverse/`), from the checkpoint. Images of another size are centre-cropped and resized
  * to the network's input size (said on stderr); a colour image for a 1-channel network is refused, a
  * grayscale one for a 3-channel network is replicated. `--grid` writes input | output side by side.
  */
@@ -13,10 +14,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { encodeImageExact, encodeImageGrid } from '../core/images.ts';
 import { encodeNpy, readNpy } from '../core/npy.ts';
 import { Rng } from '../core/rng.ts';
-import { decodeImageFile, imageToBytes, isDir, listImageFiles } from '../data/image_folder.ts';
+import { decodeImageFile, isDir, listImageFiles } from '../data/image_folder.ts';
+import { imageToInput } from '../data/resize.ts';
 import { runInBatches } from '../models/batched.ts';
 import { Network } from '../models/network.ts';
-import { EXPORT_FORMAT, type ExportedModel } from '../train/run_format.ts';
+import { EXPORT_FORMAT, REVERSE_DIR_PATTERN, type ExportedModel } from '../train/run_format.ts';
 import { openRun } from '../train/run.ts';
 
 export interface TranslateOptions {
@@ -63,8 +65,7 @@ function fromNetwork(net: Network, input: string, output: string, range: [number
 }
 
 /** The exported sampler network (export/model.json + weights), built without the dataset. */
-function loadExport(dir: string): Translator {
-  const file = path.join(dir, 'model.json');
+function readExportModel(file: string): ExportedModel {
   let model: ExportedModel;
   try {
     model = JSON.parse(fs.readFileSync(file, 'utf8')) as ExportedModel;
@@ -72,6 +73,12 @@ function loadExport(dir: string): Translator {
     throw new TranslateError(`${file}: unreadable exported model (${(e as Error).message})`);
   }
   if (model.format !== EXPORT_FORMAT) throw new TranslateError(`${file}: format ${JSON.stringify(model.format)}, expected "${EXPORT_FORMAT}"`);
+  return model;
+}
+
+function loadExport(dir: string): Translator {
+  const file = path.join(dir, 'model.json');
+  const model = readExportModel(file);
   const imageInputs = Object.entries(model.inputs).filter(([, i]) => i.kind === 'image');
   if (imageInputs.length !== 1 || Object.keys(model.inputs).length !== 1) {
     throw new TranslateError(`${file}: the exported ${model.family ?? ''} generator takes ${Object.entries(model.inputs).map(([k, i]) => `${k} (${i.kind})`).join(', ')}, not one image: translate needs a pix2pix or cyclegan run (use 'gantry sample' for generators)`);
@@ -104,7 +111,12 @@ function loadExport(dir: string): Translator {
 async function loadTranslator(run: string, reverse: boolean): Promise<Translator> {
   if (!isDir(run)) throw new TranslateError(`run folder ${run} not found`);
   const exported = path.join(run, 'export');
-  if (!reverse && fs.existsSync(path.join(exported, 'model.json'))) return loadExport(exported);
+  if (fs.existsSync(path.join(exported, 'model.json'))) {
+    if (!reverse) return loadExport(exported);
+    // CycleGAN exports G_BA too (older exports do not: then the checkpoint, which also explains a pix2pix --reverse).
+    const sub = readExportModel(path.join(exported, 'model.json')).reverse;
+    if (sub !== undefined && REVERSE_DIR_PATTERN.test(sub)) return loadExport(path.join(exported, sub));
+  }
   const { cfg, trainer } = await openRun(run);
   try {
     const family = cfg.model.family;
@@ -128,7 +140,7 @@ interface Inputs {
   kind: 'image' | 'folder' | 'npy';
 }
 
-function isGray(rgba: Uint8Array): boolean {
+function isGray(rgba: ArrayLike<number>): boolean {
   for (let k = 0; k < rgba.length; k += 4) if (rgba[k] !== rgba[k + 1] || rgba[k] !== rgba[k + 2]) return false;
   return true;
 }
@@ -137,7 +149,6 @@ function readImages(files: string[], root: string | null, shape: [number, number
   const [h, w, c] = shape;
   const per = h * w * c;
   const x = new Float32Array(files.length * per);
-  const bytes = new Uint8Array(per);
   let resized = 0;
   files.forEach((file, i) => {
     let img;
@@ -149,8 +160,7 @@ function readImages(files: string[], root: string | null, shape: [number, number
     if (img.width < 1 || img.height < 1) throw new TranslateError(`--in: ${file} has no pixels`);
     if (c === 1 && !isGray(img.rgba)) throw new TranslateError(`--in: ${file} is a colour image, but the network takes 1-channel (grayscale) images: convert it to grayscale first`);
     if (img.width !== w || img.height !== h) resized++;
-    imageToBytes(img, h, c, bytes, 0);
-    for (let k = 0; k < per; k++) x[i * per + k] = range[0] + (bytes[k]! / 255) * (range[1] - range[0]);
+    x.set(imageToInput(img, shape, range), i * per);
   });
   if (resized) process.stderr.write(`gantry: ${resized} image(s) not ${w}×${h} were centre-cropped and resized to the network's ${w}×${h}\n`);
   const names = files.map((f) => (root ? path.relative(root, f) : path.basename(f)).replace(/\.[^./\\]+$/, '.png'));

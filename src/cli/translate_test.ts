@@ -139,7 +139,7 @@ test('translate errors name the problem', async () => {
   assert.equal(r.stderr.trim(), `gantry: error: run folder ${path.join(work, 'nope')} not found`);
 });
 
-test('translate --reverse on an image CycleGAN run uses G_BA: outputs differ from the forward G_AB', async () => {
+test('translate --reverse on an image CycleGAN run uses G_BA (from export/reverse/, the same as from the checkpoint): outputs differ from the forward G_AB', async () => {
   const cyc = path.join(work, 'cyc');
   const cfg = validateConfig(
     {
@@ -162,6 +162,18 @@ test('translate --reverse on an image CycleGAN run uses G_BA: outputs differ fro
   const ba = readNpy(path.join(work, 'ba.npy'));
   assert.deepEqual(ba.shape, [N, 28, 28, 1]);
   assert.ok(ba.data.some((v, i) => Math.abs(v - ab.data[i]!) > 1e-3), 'the reverse generator gave the forward outputs');
+  // G_BA is exported beside G_AB, named by the main model; an export without it (older runs) falls back to the checkpoint.
+  const model = JSON.parse(fs.readFileSync(path.join(cyc, 'export', 'model.json'), 'utf8')) as { reverse?: string };
+  assert.equal(model.reverse, 'reverse/');
+  const reverse = JSON.parse(fs.readFileSync(path.join(cyc, 'export', 'reverse', 'model.json'), 'utf8')) as { family: string; inputs: unknown; weightsManifest: Array<{ weights: Array<{ name: string }> }> };
+  assert.equal(reverse.family, 'cyclegan');
+  assert.deepEqual(reverse.inputs, { x: { kind: 'image', shape: [28, 28, 1] } });
+  assert.ok(reverse.weightsManifest[0]!.weights.some((w) => w.name === 'examples/x'), 'the reverse export ships example inputs');
+  fs.rmSync(path.join(cyc, 'export', 'reverse'), { recursive: true });
+  fs.writeFileSync(path.join(cyc, 'export', 'model.json'), JSON.stringify({ ...model, reverse: undefined }));
+  await translate({ in: path.join(work, 'edges.npy'), out: path.join(work, 'ba-ckpt.npy'), reverse: true }, cyc);
+  const fromCkpt = readNpy(path.join(work, 'ba-ckpt.npy'));
+  assert.ok(fromCkpt.data.every((v, i) => Math.abs(v - ba.data[i]!) < 1e-5), 'export/reverse/ and the checkpoint disagree');
 });
 
 test('eval on a pix2pix run: L1/PSNR/SSIM with the split and count in the keys, beside the input and mean-target baselines', () => {

@@ -11,7 +11,10 @@ import type { Split } from './mnist.ts';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { ImageSet } from './dataset.ts';
-import { applyPlan, centreCropPlan, convertChannels, quantizeBytes } from './resize.ts';
+import { imageToBytes, type DecodedImage } from './resize.ts';
+
+// Decoded images are fitted to a size in resize.ts (no Node imports there: the browser studio fits uploads too).
+export { imageToBytes, type DecodedImage, type ImageRegion } from './resize.ts';
 
 export interface ImageFolderOptions {
   /** Output height and width. */
@@ -24,12 +27,6 @@ export interface ImageFolderOptions {
   limit?: number;
 }
 
-export interface DecodedImage {
-  width: number;
-  height: number;
-  /** RGBA, 8 bits per channel. */
-  rgba: Uint8Array;
-}
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 
@@ -88,35 +85,6 @@ export function decodeImageFile(path: string): DecodedImage {
     throw new Error(`${path}: cannot decode ${isPng ? 'PNG' : 'JPEG'} image (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
   throw new Error(`${path}: cannot decode image: not a PNG or JPEG file (unrecognised header)`);
-}
-
-/** A vertical strip of an image: columns left .. left + width - 1 (all rows). */
-export interface ImageRegion {
-  left: number;
-  width: number;
-}
-
-/**
- * Crops the centre square of `region` (default: the whole image), resizes it to size × size and
- * converts it to `channels`, writing 8-bit values at `offset` of `out`. Resampling runs on the 0..255
- * scale and is rounded back to bytes once, here: sets stay 1 byte a value.
- */
-export function imageToBytes(img: DecodedImage, size: number, channels: number, out: Uint8Array, offset: number, region?: ImageRegion): void {
-  const { height, rgba } = img;
-  const left = region?.left ?? 0;
-  const width = region?.width ?? img.width;
-  const pixels = width * height;
-  const rgb = new Float32Array(pixels * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const src = (y * img.width + left + x) * 4;
-      const alpha = rgba[src + 3]! / 255;
-      for (let ch = 0; ch < 3; ch++) rgb[(y * width + x) * 3 + ch] = rgba[src + ch]! * alpha;
-    }
-  }
-  const resized = new Float32Array(size * size * 3);
-  applyPlan(centreCropPlan(height, width, size), rgb, width, 3, resized);
-  quantizeBytes(convertChannels(resized, size * size, 3, channels), out, offset);
 }
 
 /** Decodes a file and checks it has pixels. */

@@ -2,7 +2,9 @@
  * Image resampling for HWC float images: centre crop to a square, then a separable resize that
  * averages by area when shrinking an axis (each output pixel is the area-weighted mean of the source
  * pixels it covers, so no aliasing) and interpolates bilinearly (half-pixel centres, edges clamped)
- * when enlarging it. Also channel conversion (grey ↔ RGB, luma weights of ITU-R BT.601).
+ * when enlarging it. Also channel conversion (grey ↔ RGB, luma weights of ITU-R BT.601), and fitting a
+ * decoded RGBA image to a size and channel count (image folders, `gantry translate`, the studio's uploads).
+ * No Node imports: the browser entry uses it.
  */
 import { validateImageSet, type ImageSet } from './dataset.ts';
 
@@ -196,4 +198,61 @@ export function adaptImageSet(set: ImageSet, adapt: ImageAdapt): ImageSet {
     quantizeBytes(adaptImages(img, 1, set.shape, adapt).x, pixels, i * outPer);
   }
   return { ...set, pixels, shape: probe.shape };
+}
+
+export interface DecodedImage {
+  width: number;
+  height: number;
+  /** RGBA, 8 bits per channel. */
+  rgba: Uint8Array | Uint8ClampedArray;
+}
+
+/** A vertical strip of an image: columns left .. left + width - 1 (all rows). */
+export interface ImageRegion {
+  left: number;
+  width: number;
+}
+
+/**
+ * Crops the centre square of `region` (default: the whole image), resizes it to size × size and
+ * converts it to `channels`, writing 8-bit values at `offset` of `out`. Resampling runs on the 0..255
+ * scale and is rounded back to bytes once, here: sets stay 1 byte a value.
+ */
+export function imageToBytes(img: DecodedImage, size: number, channels: number, out: Uint8Array, offset: number, region?: ImageRegion): void {
+  const { height, rgba } = img;
+  const left = region?.left ?? 0;
+  const width = region?.width ?? img.width;
+  const pixels = width * height;
+  const rgb = new Float32Array(pixels * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const src = (y * img.width + left + x) * 4;
+      const alpha = rgba[src + 3]! / 255;
+      for (let ch = 0; ch < 3; ch++) rgb[(y * width + x) * 3 + ch] = rgba[src + ch]! * alpha;
+    }
+  }
+  const resized = new Float32Array(size * size * 3);
+  applyPlan(centreCropPlan(height, width, size), rgb, width, 3, resized);
+  quantizeBytes(convertChannels(resized, size * size, 3, channels), out, offset);
+}
+
+/** 8-bit values as floats in `range` (0 → lo, 255 → hi), as image inputs of exported generators take them. */
+export function bytesToRange(bytes: ArrayLike<number>, range: readonly [number, number]): Float32Array {
+  const [lo, hi] = range;
+  const out = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = lo + (bytes[i]! / 255) * (hi - lo);
+  return out;
+}
+
+/**
+ * A decoded image fitted to a network's image input of `shape` ([size, size, channels]): centre-cropped,
+ * resized, converted to its channel count (colour → BT.601 luma for one channel), values in `range`.
+ */
+export function imageToInput(img: DecodedImage, shape: readonly number[], range: readonly [number, number]): Float32Array {
+  const [h, w, c] = shape as [number, number, number];
+  if (shape.length !== 3 || h !== w || (c !== 1 && c !== 3)) throw new Error(`imageToInput: expected a square [size, size, 1 | 3] input shape, got [${shape}]`);
+  if (img.width < 1 || img.height < 1) throw new Error(`imageToInput: the image has no pixels (${img.width}×${img.height})`);
+  const bytes = new Uint8Array(h * w * c);
+  imageToBytes(img, h, c, bytes, 0);
+  return bytesToRange(bytes, range);
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adaptImages, adaptImageSet, applyPlan, centreCropPlan, convertChannels } from './resize.ts';
+import { adaptImages, adaptImageSet, applyPlan, bytesToRange, centreCropPlan, convertChannels, imageToInput } from './resize.ts';
 import type { ImageSet } from './dataset.ts';
 
 function resizeGrey(src: number[], h: number, w: number, size: number): number[] {
@@ -74,4 +74,18 @@ test('adaptImageSet keeps labels and metadata', () => {
   assert.equal(big.pixels.length, 3 * 64);
   assert.deepEqual(big.labels, set.labels);
   assert.deepEqual(big.classNames, ['a', 'b', 'c']);
+});
+
+test('imageToInput: a wide colour image is centre-cropped, resized, turned to luma for a 1-channel input and mapped into the range', () => {
+  // 4×2 RGBA: the middle two columns are the centre square; white on the left of it, red on the right.
+  const px = [[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 0, 0]];
+  const rgba = new Uint8Array(4 * 2 * 4);
+  for (let y = 0; y < 2; y++) px.forEach((c, x) => rgba.set([...c, 255], (y * 4 + x) * 4));
+  const img = { width: 4, height: 2, rgba };
+  close([...imageToInput(img, [2, 2, 3], [-1, 1])], [1, 1, 1, 1, -1, -1, 1, 1, 1, 1, -1, -1]);
+  // BT.601 luma of red is 0.299 · 255 → byte 76.
+  close([...imageToInput(img, [1, 1, 1], [0, 1])], [Math.round((255 + 76) / 2) / 255], 1e-6);
+  close([...bytesToRange(Uint8Array.from([0, 51, 255]), [-1, 1])], [-1, -0.6, 1]);
+  assert.throws(() => imageToInput(img, [2, 3, 1], [-1, 1]), /square/);
+  assert.throws(() => imageToInput({ width: 0, height: 0, rgba: new Uint8Array(0) }, [2, 2, 1], [-1, 1]), /no pixels/);
 });

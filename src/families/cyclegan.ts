@@ -59,7 +59,11 @@ function buildCyclegan(model: CycleganModelConfig, ctx: FamilyBuildContext<unkno
   // Fixed domain-A inputs for sample grids, read ahead of the stream (its state is put back, so training
   // sees the same batches) and kept with the checkpoint.
   const cursor = data.getState();
-  const preview = tf.variable(tf.tensor(data.nextBatch(PREVIEW).a!, [PREVIEW, ...shapeA]), false);
+  const first = data.nextBatch(PREVIEW);
+  const preview = tf.variable(tf.tensor(first.a!, [PREVIEW, ...shapeA]), false);
+  // Domain-B inputs for the exported G_BA's examples: not checkpointed (older checkpoints lack them), as
+  // the same seeded data gives the same first batch on every build.
+  const previewB = tf.tensor(first.b!, [PREVIEW, ...shapeB]);
   data.setState(cursor);
   const loss = getLoss(model.loss as never);
   const sameShape = shapeA.join() === shapeB.join();
@@ -128,12 +132,13 @@ function buildCyclegan(model: CycleganModelConfig, ctx: FamilyBuildContext<unkno
     ],
     phases: [gPhase, dPhase] as Phase<never>[],
     numClasses: 0,
-    sampler: { network: 'G_AB', inputs: { x: { kind: 'image', shape: shapeA } } },
+    sampler: { network: 'G_AB', inputs: { x: { kind: 'image', shape: shapeA } }, reverse: { network: 'G_BA', inputs: { x: { kind: 'image', shape: shapeB } } } },
     sampleInputs(n: number, rng: Rng, opts = {}) {
+      const shape = opts.reverse ? shapeB : shapeA;
       const given = opts.inputs?.x;
-      if (given) return { x: tf.tensor(given, [n, ...shapeA]) };
+      if (given) return { x: tf.tensor(given, [n, ...shape]) };
       const idx = Int32Array.from({ length: n }, (_, i) => (i < PREVIEW ? i : rng.int(PREVIEW)));
-      return { x: tf.gather(preview, tf.tensor1d(idx, 'int32')) };
+      return { x: tf.gather(opts.reverse ? previewB : preview, tf.tensor1d(idx, 'int32')) };
     },
     getState: () => ({
       json: { poolCountA: poolA.count, poolCountB: poolB.count },
@@ -151,6 +156,7 @@ function buildCyclegan(model: CycleganModelConfig, ctx: FamilyBuildContext<unkno
       poolA.dispose();
       poolB.dispose();
       preview.dispose();
+      previewB.dispose();
     },
   };
 }

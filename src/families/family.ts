@@ -85,11 +85,15 @@ export interface SamplerSpec {
   inputs: Record<string, SamplerInput>;
   /** Output name of the network that holds the samples (default: its primary output). */
   output?: string;
+  /** Two-way translation (CycleGAN's G_BA): the opposite direction's sampler, exported beside this one. */
+  reverse?: Omit<SamplerSpec, 'reverse'>;
 }
 
 export interface SampleOptions {
   labels?: Int32Array;
   inputs?: Record<string, Float32Array>;
+  /** Inputs for `sampler.reverse` (the other domain's images) instead of the sampler's. */
+  reverse?: boolean;
 }
 
 /** Extra state a family keeps besides networks and optimizers (JSON + named tensors). */

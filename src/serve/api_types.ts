@@ -26,10 +26,34 @@ export interface SampleEntry {
 
 export interface RunDetail extends RunSummary {
   config: string | null;
+  /** `model.family` of config.yaml (null when it cannot be read); the studio links pix2pix and cyclegan runs to Translate. */
+  family: string | null;
   metrics: MetricLine[];
   /** Metric lines in the file (before thinning). */
   metricsTotal: number;
   samples: SampleEntry[];
+}
+
+/** Images as bytes: count × shape, 0..255, base64-encoded. */
+export interface ImageBatch {
+  count: number;
+  /** [height, width, channels] */
+  shape: [number, number, number];
+  pixels: string;
+}
+
+/** `GET /api/runs/:name/test-images?n=`: the first n images of a translation run's test split. */
+export interface TestImages {
+  family: 'pix2pix' | 'cyclegan';
+  split: 'train' | 'test';
+  /** pix2pix: `b[i]` is the ground-truth target of `a[i]`; CycleGAN: two independent domains. */
+  paired: boolean;
+  /** pix2pix: the inputs; CycleGAN: domain A (G_AB's inputs). */
+  a: ImageBatch;
+  /** pix2pix: the targets; CycleGAN: domain B (the reverse generator's inputs). */
+  b: ImageBatch;
+  /** Set when the data has no test split and these come from the training split. */
+  note?: string;
 }
 
 export type { SweepReport, SweepState } from '../sweep/report.ts';

@@ -8,6 +8,7 @@
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 
 /** A run folder name: starts with a letter or digit, then letters, digits, '.', '_' or '-'. */
 export const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -200,13 +201,26 @@ export class RunStore {
     const dir = await this.resolve(name);
     const summary = await this.summary(name);
     const all = await readMetrics(path.join(dir, 'metrics.jsonl'));
+    const config = await readSmallText(path.join(dir, 'config.yaml'));
     return {
       ...summary,
-      config: await readSmallText(path.join(dir, 'config.yaml')),
+      config,
+      family: config === null ? null : familyOf(config),
       metrics: thinMetrics(all, MAX_METRIC_POINTS),
       metricsTotal: all.length,
       samples: await listSamples(dir),
     };
+  }
+}
+
+/** `model.family` of a config.yaml's text ('gan' when the model names none), or null when it does not parse. */
+export function familyOf(configText: string): string | null {
+  try {
+    const cfg = parseYaml(configText) as { model?: { family?: unknown } } | null;
+    if (typeof cfg?.model !== 'object' || cfg.model === null) return null;
+    return typeof cfg.model.family === 'string' ? cfg.model.family : 'gan';
+  } catch {
+    return null;
   }
 }
 

@@ -1,15 +1,18 @@
 /**
  * The studio server behind `gantry serve`: a JSON API over a runs folder, live run events (SSE), the
- * runs' sample images and exported generators, and the built web app (web/dist) at `/`.
+ * runs' sample images and exported generators, translation runs' test images, and the built web app
+ * (web/dist) at `/`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { RunEventStream } from './run_events.ts';
 import { EXPORT_FILE_PATTERN, HttpError, openRegular, RunStore, SAMPLE_FILE_PATTERN } from './run_store.ts';
 import { SweepStore } from './sweep_store.ts';
+import { parseTestImageCount, TestImageCache } from './test_images.ts';
+import { REVERSE_EXPORT_DIR } from '../train/run_format.ts';
 
 const METRIC_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
 
@@ -44,6 +47,7 @@ function hostnameOf(hostHeader: string): string {
 export async function buildServer(opts: Omit<ServerOptions, 'port'>): Promise<FastifyInstance> {
   const store = new RunStore(opts.runsDir);
   const sweeps = new SweepStore(opts.runsDir);
+  const testImages = new TestImageCache();
   const webDir = path.resolve(opts.webDir ?? DEFAULT_WEB_DIR);
   const pollMs = opts.pollMs ?? 500;
   const streams = new Set<RunEventStream>();
@@ -122,10 +126,18 @@ export async function buildServer(opts: Omit<ServerOptions, 'port'>): Promise<Fa
     return sendFile(reply, file, 'image/png');
   });
 
-  app.get<{ Params: { name: string; file: string } }>('/runs/:name/export/:file', async (req, reply) => {
+  const exportRoute = (sub: string[]) => async (req: FastifyRequest<{ Params: { name: string; file: string } }>, reply: FastifyReply) => {
     checkFile(req.params.file, EXPORT_FILE_PATTERN, 'export file');
-    const file = await store.resolveFile(req.params.name, 'export', req.params.file);
+    const file = await store.resolveFile(req.params.name, 'export', ...sub, req.params.file);
     return sendFile(reply, file, req.params.file.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+  };
+  app.get('/runs/:name/export/:file', exportRoute([]));
+  // A two-way translator's reverse generator (CycleGAN's G_BA), exported beside the forward one.
+  app.get(`/runs/:name/export/${REVERSE_EXPORT_DIR}/:file`, exportRoute([REVERSE_EXPORT_DIR]));
+
+  app.get<{ Params: { name: string }; Querystring: { n?: string } }>('/api/runs/:name/test-images', async (req) => {
+    const n = parseTestImageCount(req.query.n);
+    return testImages.get(await store.resolve(req.params.name), req.params.name, n);
   });
 
   if (fs.existsSync(path.join(webDir, 'index.html'))) {

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildServer, startServer } from './server.ts';
 import { thinMetrics, type MetricLine } from './run_store.ts';
+import type { TestImages } from './api_types.ts';
+import { DEFAULT_TEST_IMAGES, MAX_TEST_IMAGES } from './test_images.ts';
 
 const PNG_BYTES = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
 
@@ -209,6 +211,79 @@ describe('studio server', () => {
       assert.equal(done, true);
     } finally {
       await server.close().catch(() => undefined);
+    }
+  });
+});
+
+describe('studio server: translation runs', () => {
+  let tmp: string;
+  let app: Awaited<ReturnType<typeof buildServer>>;
+
+  /** A run folder with only a config.yaml (the test-images route reads nothing else). */
+  const writeConfig = (runsDir: string, name: string, config: string) => {
+    fs.mkdirSync(path.join(runsDir, name), { recursive: true });
+    fs.writeFileSync(path.join(runsDir, name, 'config.yaml'), config);
+  };
+
+  before(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-serve-translate-'));
+    const runsDir = path.join(tmp, 'runs');
+    writeConfig(runsDir, 'p2p', 'seed: 1\ndata: { name: paired-task, task: edges, from: { name: mnist, limit: 500 } }\nmodel: { family: pix2pix }\n');
+    writeConfig(runsDir, 'cyc', 'seed: 1\ndata: { name: unpaired, a: { name: mnist, imageSize: 16 }, b: { name: stacked-mnist, imageSize: 16 } }\nmodel: { family: cyclegan }\n');
+    writeConfig(runsDir, 'cyc-toy', 'data: { name: unpaired, a: { name: ring8 }, b: { name: grid25 } }\nmodel: { family: cyclegan }\n');
+    writeConfig(runsDir, 'cyc-gone', `data: { name: unpaired, a: { name: folder, dir: ${JSON.stringify(path.join(tmp, 'gone'))} }, b: { name: mnist } }\nmodel: { family: cyclegan }\n`);
+    writeConfig(runsDir, 'gan', 'data: { name: mnist }\nmodel: { family: gan, latentDim: 8 }\n');
+    fs.mkdirSync(path.join(runsDir, 'cyc', 'export', 'reverse'), { recursive: true });
+    fs.writeFileSync(path.join(runsDir, 'cyc', 'export', 'model.json'), '{"reverse":"reverse/"}');
+    fs.writeFileSync(path.join(runsDir, 'cyc', 'export', 'reverse', 'model.json'), '{"family":"cyclegan"}');
+    app = await buildServer({ runsDir, webDir: path.join(tmp, 'no-web') });
+  });
+
+  after(async () => {
+    await app.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('a run says its family; the reverse generator of a CycleGAN export is served', async () => {
+    assert.equal((await app.inject({ method: 'GET', url: '/api/runs/p2p' })).json().family, 'pix2pix');
+    assert.equal((await app.inject({ method: 'GET', url: '/api/runs/gan' })).json().family, 'gan');
+    const rev = await app.inject({ method: 'GET', url: '/runs/cyc/export/reverse/model.json' });
+    assert.equal(rev.statusCode, 200);
+    assert.equal(rev.body, '{"family":"cyclegan"}');
+    assert.equal((await app.inject({ method: 'GET', url: '/runs/cyc/export/other/model.json' })).statusCode, 404);
+  });
+
+  test('test images: pix2pix inputs with their targets, CycleGAN domains A and B, as the data registry loads them', async () => {
+    const { loadPairedEvalSet } = await import('../data/registry.ts');
+    const res = await app.inject({ method: 'GET', url: '/api/runs/p2p/test-images?n=3' });
+    assert.equal(res.statusCode, 200, res.body);
+    const p2p = res.json() as TestImages;
+    assert.deepEqual([p2p.family, p2p.split, p2p.paired, p2p.a.count, p2p.a.shape, p2p.b.shape], ['pix2pix', 'test', true, 3, [28, 28, 1], [28, 28, 1]]);
+    const set = await loadPairedEvalSet({ name: 'paired-task', task: 'edges', from: { name: 'mnist' } }, 'test');
+    assert.deepEqual(Buffer.from(p2p.a.pixels, 'base64'), Buffer.from(set.input.pixels.subarray(0, 3 * 784)));
+    assert.deepEqual(Buffer.from(p2p.b.pixels, 'base64'), Buffer.from(set.target.pixels.subarray(0, 3 * 784)));
+    // Default count; the same request again comes from the cache.
+    const def = (await app.inject({ method: 'GET', url: '/api/runs/p2p/test-images' })).json() as TestImages;
+    assert.equal(def.a.count, DEFAULT_TEST_IMAGES);
+    const cyc = (await app.inject({ method: 'GET', url: '/api/runs/cyc/test-images?n=2' })).json() as TestImages;
+    assert.deepEqual([cyc.family, cyc.paired, cyc.a.shape, cyc.b.shape, cyc.b.count], ['cyclegan', false, [16, 16, 1], [16, 16, 3], 2]);
+    assert.equal(Buffer.from(cyc.b.pixels, 'base64').length, 2 * 16 * 16 * 3);
+  });
+
+  test('test images: a clear error for the wrong family, 2-D data, missing data and a bad count', async () => {
+    const cases: Array<[string, number, RegExp]> = [
+      ['/api/runs/gan/test-images', 404, /gan run: test images are for translation runs/],
+      ['/api/runs/cyc-toy/test-images', 404, /2-D points \(ring8 → grid25\)/],
+      ['/api/runs/cyc-gone/test-images', 404, /test images of run cyc-gone are unavailable: image folder .*gone not found/],
+      ['/api/runs/p2p/test-images?n=0', 400, /n: expected an integer in 1\.\.32/],
+      [`/api/runs/p2p/test-images?n=${MAX_TEST_IMAGES + 1}`, 400, /n: expected/],
+      ['/api/runs/p2p/test-images?n=abc', 400, /n: expected/],
+      ['/api/runs/nope/test-images', 404, /no such run/],
+    ];
+    for (const [url, status, message] of cases) {
+      const res = await app.inject({ method: 'GET', url });
+      assert.equal(res.statusCode, status, `${url}: ${res.body}`);
+      assert.match((res.json() as { error: string }).error, message, url);
     }
   });
 });

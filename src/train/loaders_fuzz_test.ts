@@ -169,7 +169,7 @@ test("studio routes: arbitrary paths and queries answer a JSON 4xx/2xx, never a 
   fs.writeFileSync(path.join(runs, 'r1', 'samples', 'latest.png'), 'png');
   const app = await buildServer({ runsDir: runs, webDir: path.join(tmp, 'no-web') });
   try {
-    const seg = fc.oneof(fc.constantFrom('api', 'runs', 'r1', 'samples', 'export', 'events', 'latest.png', 'model.json', '..', '.', '%2e%2e', '%00', '%ff', '~', ''), fc.string({ maxLength: 12 }).map(encodeURIComponent));
+    const seg = fc.oneof(fc.constantFrom('api', 'runs', 'r1', 'samples', 'export', 'reverse', 'events', 'test-images', 'latest.png', 'model.json', '..', '.', '%2e%2e', '%00', '%ff', '~', ''), fc.string({ maxLength: 12 }).map(encodeURIComponent));
     const url = fc.tuple(fc.array(seg, { minLength: 1, maxLength: 5 }), fc.option(fc.string({ maxLength: 16 }))).map(([segs, q]) => `/${segs.join('/')}${q === null ? '' : `?since=${encodeURIComponent(q)}`}`);
     await fc.assert(
       fc.asyncProperty(url, async (u) => {

@@ -29,6 +29,11 @@ export const EXPORT_FORMAT = 'gantry-generator/2';
 /** The single-latent sequential format written before families existed; loaders still read it. */
 export const EXPORT_FORMAT_V1 = 'gantry-generator/1';
 
+/** The folder a two-way translator's reverse generator is exported to, inside `export/`. */
+export const REVERSE_EXPORT_DIR = 'reverse';
+/** What `ExportedModel.reverse` may be: one sub-folder name and a '/' (never a path that leaves `export/`). */
+export const REVERSE_DIR_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\/$/;
+
 /** `export/model.json`: the sampler graph, how to fill its inputs, and the weights manifest. */
 export interface ExportedModel {
   format: string;
@@ -48,6 +53,11 @@ export interface ExportedModel {
   preset?: string;
   step?: number;
   ema?: boolean;
+  /**
+   * Two-way translation (CycleGAN): the folder, relative to this model.json's and ending with '/', of the
+   * reverse generator (B → A) exported in this same format (`reverse/`). Absent for one-way models.
+   */
+  reverse?: string;
   /** Weights by network-relative name (`G/…`); image inputs' example values as `examples/<input>`. */
   weightsManifest: tf.io.WeightsManifestConfig;
 }

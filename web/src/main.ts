@@ -1,4 +1,4 @@
-/** The studio's entry: hash routes to the runs list, a run, its generator, and the playground. */
+/** The studio's entry: hash routes to the runs list, a run, its generator, its translator, the sweeps and the playground. */
 import './style.css';
 import { errorBox, h } from './dom.ts';
 import { renderGenerate } from './pages/generate.ts';
@@ -6,6 +6,7 @@ import { renderPlayground } from './pages/playground.ts';
 import { renderRun } from './pages/run.ts';
 import { renderRuns } from './pages/runs.ts';
 import { renderSweep, renderSweeps } from './pages/sweeps.ts';
+import { renderTranslate } from './pages/translate.ts';
 import { BACKEND_ORDER, onBackendChange, SMALL_MODEL_ORDER, useBackend } from './tf_setup.ts';
 
 const app = document.getElementById('app')!;
@@ -35,7 +36,8 @@ async function route(): Promise<void> {
     return;
   }
   // Pages that run TF.js wait for the backend.
-  if ((parts[0] === 'runs' && parts.length === 3 && parts[2] === 'generate') || (parts[0] === 'playground' && parts.length === 1)) {
+  const runPage = parts[0] === 'runs' && parts.length === 3 ? parts[2] : null;
+  if (runPage === 'generate' || runPage === 'translate' || (parts[0] === 'playground' && parts.length === 1)) {
     const playground = parts[0] === 'playground';
     try {
       await useBackend(playground ? SMALL_MODEL_ORDER : BACKEND_ORDER);
@@ -44,7 +46,7 @@ async function route(): Promise<void> {
       return;
     }
     if (!page.isConnected) return; // the route changed while the backend started
-    cleanup = playground ? renderPlayground(page, params) : renderGenerate(page, parts[1]!);
+    cleanup = playground ? renderPlayground(page, params) : runPage === 'translate' ? renderTranslate(page, parts[1]!) : renderGenerate(page, parts[1]!);
     return;
   }
   page.append(errorBox(`No page at #${path}`));

@@ -2,9 +2,8 @@
  * Generates in the browser from a run's exported generator: a grid of samples for a seed, a class
  * picker for conditional models, and a latent interpolation strip between two seeds.
  */
-import { api } from '../api.ts';
 import { errorBox, h } from '../dom.ts';
-import { LoadedGenerator, slerp } from '../generator.ts';
+import { runGenerator, slerp, type LoadedGenerator } from '../generator.ts';
 import { Rng } from '../../../src/core/rng.ts';
 
 const GAP = 2;
@@ -71,8 +70,6 @@ function drawScatter(canvas: HTMLCanvasElement, data: Float32Array, path = false
   if (path) ctx.stroke();
 }
 
-let current: { name: string; gen: LoadedGenerator } | null = null;
-
 export function renderGenerate(root: HTMLElement, name: string): () => void {
   let stopped = false;
   const enc = encodeURIComponent(name);
@@ -82,13 +79,7 @@ export function renderGenerate(root: HTMLElement, name: string): () => void {
   void (async () => {
     let gen: LoadedGenerator;
     try {
-      if (current?.name !== name) {
-        current?.gen.dispose();
-        current = null;
-        const base = api.exportUrl(name, 'model.json').replace(/model\.json$/, '');
-        current = { name, gen: await LoadedGenerator.load(base) };
-      }
-      gen = current.gen;
+      gen = await runGenerator(name);
     } catch (err) {
       stateEl.dataset.state = 'error';
       stateEl.replaceChildren(errorBox(`Could not load the generator: ${(err as Error).message}`));

@@ -65,6 +65,11 @@ export function evalGroups(keys: string[]): EvalGroup[] {
   return [...groups.values()].sort((a, b) => rank(a) - rank(b));
 }
 
+/** Families whose exported generator maps an image to an image (the Translate page). */
+export function isTranslation(family: string | null | undefined): boolean {
+  return family === 'pix2pix' || family === 'cyclegan';
+}
+
 export function renderRun(root: HTMLElement, name: string): () => void {
   let source: EventSource | null = null;
   let stopped = false;
@@ -110,6 +115,7 @@ export function renderRun(root: HTMLElement, name: string): () => void {
           `preset ${s?.preset ?? '–'} · data ${s?.dataset ?? '–'} · step ${fmt(s?.step)} / ${fmt(s?.totalSteps)} · updated ${timeAgo(s?.updatedAt)} · `,
           live,
           detail.hasExport ? h('span', {}, ' · ', h('a', { href: `#/runs/${enc}/generate` }, 'Generate in the browser')) : null,
+          detail.hasExport && isTranslation(detail.family) ? h('span', {}, ' · ', h('a', { href: `#/runs/${enc}/translate`, id: 'translate-link' }, 'Translate images')) : null,
         ),
         s?.error ? errorBox(`training failed: ${s.error}`) : '',
       );

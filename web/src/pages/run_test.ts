@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { evalGroups } from './run.ts';
+import { evalGroups, isTranslation } from './run.ts';
 
 test('eval lines chart one family each: FID, KID, the shares together; meta numbers and _std columns left out', () => {
   const keys = [
@@ -22,4 +22,8 @@ test('eval lines chart one family each: FID, KID, the shares together; meta numb
     evalGroups(['modes_covered', 'num_modes', 'high_quality_pct', 'stacked_modes10k_mnistnet']).map((g) => [g.id, g.title]),
     [['modes_covered', 'modes covered'], ['high_quality_pct', 'high quality pct'], ['stacked_modes', 'stacked modes']],
   );
+});
+
+test('the Translate link is for image-to-image families only', () => {
+  assert.deepEqual(['pix2pix', 'cyclegan', 'gan', 'vae', null, undefined].map(isTranslation), [true, true, false, false, false, false]);
 });
