@@ -24,7 +24,7 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const QUICK = { cacheDir: tmp, trainLimit: 5000, testLimit: 500, epochs: 2, seed: 1 };
 
 test('identity translators: cycle error 0, label preservation = accuracy on the untranslated images', async () => {
-  const cfg = loadConfig('cyclegan-mnist-mnistm', { data: { a: { name: 'mnist', limit: 300 }, b: { name: 'mnist', limit: 300 } } });
+  const cfg = loadConfig('cyclegan-mnist-mnistm', { data: { a: { name: 'mnist', limit: 300, channels: 1 }, b: { name: 'mnist', limit: 300 } } });
   const id = new Network('id', { inputShape: [28, 28, 1], layers: [{ type: 'reshape', shape: [28, 28, 1] }] }, new Rng(1));
   const fake = { network: () => id } as unknown as Trainer;
   try {
