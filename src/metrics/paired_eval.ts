@@ -20,7 +20,8 @@ import { meanImage, pairedScores, repeatImage, type PairedScores } from './paire
 
 export const PAIRED_METRICS = ['paired', 'fid', 'kid'] as const;
 
-function countTag(n: number): string {
+/** A sample count as metric keys write it: 1000 → '1k', 250 → '250'. */
+export function countTag(n: number): string {
   return n % 1000 === 0 ? `${n / 1000}k` : String(n);
 }
 

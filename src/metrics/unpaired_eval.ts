@@ -19,13 +19,10 @@ import { runInBatches } from '../models/batched.ts';
 import type { Network } from '../models/network.ts';
 import type { Trainer } from '../train/trainer.ts';
 import { evaluate, type MetricRecord } from './evaluate.ts';
+import { countTag } from './paired_eval.ts';
 import { classify, FEATURE_DATASETS, getFeatureNet, type FeatureDataset, type FeatureNetOptions } from './feature_net.ts';
 
 export const UNPAIRED_METRICS = ['labels', 'cycle', 'fid', 'kid'] as const;
-
-function countTag(n: number): string {
-  return n % 1000 === 0 ? `${n / 1000}k` : String(n);
-}
 
 /** The built-in feature network of a domain, when one applies (its own size; any channel count, converted). */
 export function domainFeatureDataset(domain: DomainConfig): { dataset: FeatureDataset; dataDir?: string } | undefined {
