@@ -2,7 +2,7 @@
 import { readSamples } from '../metrics/samples_io.ts';
 
 // Kept here (not imported from evaluate.ts) so that argument errors come before TensorFlow.js loads.
-const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'conf', 'stacked', 'acc', 'paired', 'labels', 'cycle'];
+const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'conf', 'stacked', 'acc', 'paired', 'labels', 'cycle', 'sr'];
 
 export async function evalCommand(run: string | undefined, o: Record<string, unknown>): Promise<Record<string, unknown>> {
   let metrics = String(o.metrics ?? 'auto').split(',').map((m) => m.trim()).filter(Boolean);
@@ -24,7 +24,13 @@ export async function evalCommand(run: string | undefined, o: Record<string, unk
     const n = Math.min(s.count, Number(o.n ?? s.count));
     return evaluate({ metrics, samples: s.x, count: n, shape: s.shape, dataset: o.dataset as never, ref: ref as 'test' | 'train', n, seed, dataDir });
   }
-  if (!run) throw new Error('give a run folder, or --samples PATH --dataset NAME, or --real-vs-real --dataset NAME');
+  if (o.srDir !== undefined || o.hrDir !== undefined) {
+    if (o.srDir === undefined || o.hrDir === undefined) throw new Error('give both --sr-dir (the upscaled images) and --hr-dir (their originals)');
+    if (o.scale === undefined) throw new Error('--sr-dir/--hr-dir need --scale N: the border cropped before Y-PSNR/SSIM is the scale factor');
+    const { evaluateSrFolders } = await import('../metrics/sr_eval.ts');
+    return evaluateSrFolders(String(o.srDir), String(o.hrDir), Number(o.scale));
+  }
+  if (!run) throw new Error('give a run folder, or --samples PATH --dataset NAME, or --real-vs-real --dataset NAME, or --sr-dir OUT --hr-dir HR --scale N');
   const { evaluateRun } = await import('../metrics/run_eval.ts');
-  return evaluateRun(run, { metrics, n: o.n === undefined ? undefined : Number(o.n), seed, ref: ref as 'test' | 'train' });
+  return evaluateRun(run, { metrics, n: o.n === undefined ? undefined : Number(o.n), seed, ref: ref as 'test' | 'train', peer: o.peer === undefined ? undefined : String(o.peer) });
 }

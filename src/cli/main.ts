@@ -68,8 +68,9 @@ export function buildProgram(): Command {
     .option('--data-b <dir>', 'paired / unpaired presets: the target (domain B) image folder, files named as in --data-a for paired data')
     .option('--image-size <n>', 'image height = width to load the data at', intArg('--image-size', 1, 1024))
     .option('--channels <n>', '1 or 3: image channels to load the data with', intArg('--channels', 1, 3))
+    .option('--scale <n>', 'super-resolution presets: the upscaling factor (2, 3, 4 or 8)', intArg('--scale', 2, 8))
     .option('--resume', 'continue the run in --out from its last checkpoint, with its saved config')
-    .action(async (presetArg: string | undefined, o: { out?: string; steps?: number; seed?: number; batchSize?: number; dataDir?: string; dataA?: string; dataB?: string; imageSize?: number; channels?: number; backend: string; threads?: number; resume?: boolean }) => {
+    .action(async (presetArg: string | undefined, o: { out?: string; steps?: number; seed?: number; batchSize?: number; dataDir?: string; dataA?: string; dataB?: string; imageSize?: number; channels?: number; scale?: number; backend: string; threads?: number; resume?: boolean }) => {
       if (o.resume && !o.out) throw new UsageError('--resume needs --out <run folder>');
       const { trainRun, readRunConfig } = await import('../train/run.ts');
       // A resumed run takes its saved config; flags are only compared with it (trainRun names any that differ).
@@ -82,7 +83,7 @@ export function buildProgram(): Command {
       if (o.batchSize !== undefined) train.batchSize = o.batchSize;
       if (Object.keys(train).length) overrides.train = train;
       const { loadConfig } = await import('../families/config.ts');
-      const dataFlags = { dataDir: o.dataDir && path.resolve(o.dataDir), dataA: o.dataA && path.resolve(o.dataA), dataB: o.dataB && path.resolve(o.dataB), imageSize: o.imageSize, channels: o.channels };
+      const dataFlags = { dataDir: o.dataDir && path.resolve(o.dataDir), dataA: o.dataA && path.resolve(o.dataA), dataB: o.dataB && path.resolve(o.dataB), imageSize: o.imageSize, channels: o.channels, scale: o.scale };
       if (o.channels === 2) throw new UsageError('--channels must be 1 or 3, got 2');
       if (Object.values(dataFlags).some((v) => v !== undefined) && !(saved && presetArg === undefined)) {
         const { dataFlagOverrides } = await import('../data/registry.ts');
@@ -143,10 +144,32 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('upscale')
+    .description("upscale images with a super-resolution run's generator (any size, in overlapping tiles); prints one JSON object with throughput and peak RSS")
+    .argument('<run>', 'run folder (its export, else its checkpoint)')
+    .requiredOption('--in <path>', 'a PNG/JPEG image, a folder of them, or a .npy [N, H, W, C] in [-1, 1]')
+    .requiredOption('--out <path>', 'a .png (one image), a folder (same names, .png), or a .npy')
+    .option('--tile <n>', 'tile side in input pixels (memory grows with its square)', intArg('--tile', 16, 4096), 96)
+    .option('--overlap <n>', 'context pixels kept around each tile', intArg('--overlap', 0, 512), 12)
+    .option('--backend <name>', 'tensor engine', backendArg, 'auto')
+    .option('--threads <n>', 'threads for native kernels (default: all cores)', intArg('--threads', 1, MAX_THREADS, ` (4 × the ${os.availableParallelism()} cores of this machine)`))
+    .action(async (run: string, o: { in: string; out: string; tile: number; overlap: number; backend: string; threads?: number }) => {
+      if (2 * o.overlap >= o.tile) throw new UsageError(`--overlap ${o.overlap} leaves no interior in --tile ${o.tile} tiles: keep 2·overlap < tile`);
+      await setupBackend(o.backend, o.threads);
+      const { upscaleCommand } = await import('./upscale.ts');
+      const report = await upscaleCommand(run, o);
+      process.stdout.write(JSON.stringify(report) + '\n');
+    });
+
+  program
     .command('eval')
     .description('measure a run (or a folder/.npy of samples) and print one JSON object')
     .argument('[run]', 'run folder')
-    .option('--metrics <list>', 'comma-separated: modes,fid,kid,is,pr,dc,stacked,acc,paired,labels,cycle (default: modes on 2-D data, stacked on Stacked MNIST, fid,kid,is,pr,dc on images, plus acc for conditional runs; paired,fid,kid for pix2pix runs; labels,cycle,fid,kid for CycleGAN runs between image domains)', 'auto')
+    .option('--metrics <list>', 'comma-separated: modes,fid,kid,is,pr,dc,stacked,acc,paired,labels,cycle,sr (default: modes on 2-D data, stacked on Stacked MNIST, fid,kid,is,pr,dc on images, plus acc for conditional runs; paired,fid,kid for pix2pix runs; labels,cycle,fid,kid for CycleGAN runs between image domains; sr (Y-PSNR/SSIM beside bicubic) plus fid,kid where a feature net applies for SRGAN runs)', 'auto')
+    .option('--peer <name>', 'super-resolution runs: also score a pretrained peer on the same images (esrgan-slim)')
+    .option('--sr-dir <dir>', 'score any upscaled images in this folder against --hr-dir (Y-PSNR/SSIM, --scale px of border cropped)')
+    .option('--hr-dir <dir>', 'the originals of --sr-dir, matched by relative path')
+    .option('--scale <n>', 'with --sr-dir: the upscaling factor (also the border cropped)', intArg('--scale', 1, 16))
     .option('--n <n>', 'number of generated samples', intArg('--n', 1))
     .option('--ref <split>', 'reference split: test or train', 'test')
     .option('--samples <path>', 'evaluate a folder of PNGs or a .npy file instead of a run')

@@ -76,12 +76,13 @@ function readExportModel(file: string): ExportedModel {
   return model;
 }
 
-function loadExport(dir: string): Translator {
+/** An exported generator network with its weights, and the export's description. */
+export function loadExportNetwork(dir: string): { net: Network; model: ExportedModel; input: string } {
   const file = path.join(dir, 'model.json');
   const model = readExportModel(file);
   const imageInputs = Object.entries(model.inputs).filter(([, i]) => i.kind === 'image');
   if (imageInputs.length !== 1 || Object.keys(model.inputs).length !== 1) {
-    throw new TranslateError(`${file}: the exported ${model.family ?? ''} generator takes ${Object.entries(model.inputs).map(([k, i]) => `${k} (${i.kind})`).join(', ')}, not one image: translate needs a pix2pix or cyclegan run (use 'gantry sample' for generators)`);
+    throw new TranslateError(`${file}: the exported ${model.family ?? ''} generator takes ${Object.entries(model.inputs).map(([k, i]) => `${k} (${i.kind})`).join(', ')}, not one image: translate and upscale need an image-to-image run (use 'gantry sample' for generators)`);
   }
   const entries = model.weightsManifest.flatMap((g) => g.weights);
   const blob = fs.readFileSync(path.join(dir, model.weightsManifest[0]!.paths[0]!));
@@ -105,7 +106,12 @@ function loadExport(dir: string): Translator {
     net.dispose();
     throw e;
   }
-  return fromNetwork(net, imageInputs[0]![0], model.output, model.range, () => net.dispose());
+  return { net, model, input: imageInputs[0]![0] };
+}
+
+function loadExport(dir: string): Translator {
+  const { net, model, input } = loadExportNetwork(dir);
+  return fromNetwork(net, input, model.output, model.range, () => net.dispose());
 }
 
 async function loadTranslator(run: string, reverse: boolean): Promise<Translator> {
@@ -232,7 +238,7 @@ function pairs(inputs: Inputs, inShape: [number, number, number], y: Float32Arra
 export async function translateCommand(run: string, o: TranslateOptions): Promise<void> {
   const t = await loadTranslator(run, !!o.reverse);
   try {
-    if (t.inShape[0] !== t.outShape[0] || t.inShape[1] !== t.outShape[1]) throw new TranslateError('translate: the network changes the image size; side-by-side output needs one size');
+    if (t.inShape[0] !== t.outShape[0] || t.inShape[1] !== t.outShape[1]) throw new TranslateError(`translate: the network changes the image size (${t.inShape[1]}×${t.inShape[0]} → ${t.outShape[1]}×${t.outShape[0]}); for a super-resolution run use 'gantry upscale'`);
     const inputs = readInputs(o.in, t.inShape, t.range);
     const y = await t.run(inputs.x, inputs.count);
     const out = o.out;

@@ -20,6 +20,7 @@ import { PAIRED_TASKS, pairedTaskSet } from './paired_tasks.ts';
 import { adaptImages, adaptImageSet, type ImageAdapt } from './resize.ts';
 import { makeShapesSet } from './shapes.ts';
 import { stackedMnistSet, stackedMnistSource } from './stacked_mnist.ts';
+import { DEFAULT_SR_CROP, DEFAULT_SR_EVAL_CROP, downscalePairs, loadPhotos, photoCropSource, photoEvalPairs, photoFiles, SR_SCALES } from './super_resolution.ts';
 import { clusteredSource } from './clusters.ts';
 import { Tokenizer } from './tokenizer.ts';
 import { toySource } from './toy.ts';
@@ -118,6 +119,27 @@ const pairedTaskSchema = z
   })
   .strict();
 
+/**
+ * Super-resolution pairs (super_resolution.ts): HR images and their bicubic LR inputs, from a stored
+ * dataset at its own size (`from`) or from a folder of photographs at native resolution (`dir`: random
+ * `crop` crops for training, fixed `evalCrop` crops of held-out photos for testing).
+ */
+const srSchema = z
+  .object({
+    name: z.literal('sr'),
+    scale: z.union(SR_SCALES.map((n) => z.literal(n)) as unknown as [z.ZodLiteral<2>, z.ZodLiteral<3>, z.ZodLiteral<4>, z.ZodLiteral<8>]).default(4),
+    from: z.discriminatedUnion('name', [domainVariants[2], domainVariants[3], domainVariants[4], domainVariants[6]]).optional(),
+    dir: z.string().optional(),
+    /** Photo folders: HR training crop side (default 96, as SRGAN). */
+    crop: z.number().int().min(8).max(1024).optional(),
+    /** Photo folders: HR test crop side (default 256). */
+    evalCrop: z.number().int().min(8).max(4096).optional(),
+    /** Photo folders without train/ and test/: the last `holdout` photos by name are the test split. */
+    holdout: z.number().int().min(0).optional(),
+    limit: limit.optional(),
+  })
+  .strict();
+
 const unpairedSchema = z.object({ name: z.literal('unpaired'), a: domainConfigSchema, b: domainConfigSchema }).strict();
 
 const captionedSchema = z
@@ -145,7 +167,7 @@ const shapesSchema = z
   .strict();
 
 /** The `data` section of a run config. */
-export const datasetConfigSchema = z.discriminatedUnion('name', [...domainVariants, pairedSchema, pairedTaskSchema, unpairedSchema, captionedSchema, shapesSchema]);
+export const datasetConfigSchema = z.discriminatedUnion('name', [...domainVariants, pairedSchema, pairedTaskSchema, srSchema, unpairedSchema, captionedSchema, shapesSchema]);
 
 /** A validated dataset config (defaults applied). */
 export type DatasetConfig = z.infer<typeof datasetConfigSchema>;
@@ -259,7 +281,22 @@ function pairedOptions(cfg: Extract<DatasetConfig, { name: 'paired' }>): PairedO
 /** The dataset whose images a paired task's targets are (its feature network scores translations), else undefined. */
 export function pairedTargetDataset(input: DatasetConfigInput): DatasetConfig | undefined {
   const cfg = parseDatasetConfig(input);
-  return cfg.name === 'paired-task' ? cfg.from : undefined;
+  return cfg.name === 'paired-task' || cfg.name === 'sr' ? cfg.from : undefined;
+}
+
+type SrConfig = Extract<DatasetConfig, { name: 'sr' }>;
+
+function srPhotoDir(cfg: SrConfig): string {
+  if (cfg.from && cfg.dir) throw new Error("super-resolution data: give either 'from' (a stored dataset) or 'dir' (a folder of photos), not both");
+  if (!cfg.dir) throw new Error("super-resolution data needs 'from' (a stored dataset, e.g. { name: cifar10, dir: … }) or 'dir', a folder of photos (on the command line: --data-dir DIR)");
+  return cfg.dir;
+}
+
+function srPairs(cfg: SrConfig, split: Split): PairedSet {
+  if (cfg.from && !cfg.dir) return downscalePairs(loadStoredSet(cfg.from, split), cfg.scale);
+  const dir = srPhotoDir(cfg);
+  const evalCrop = cfg.evalCrop ?? DEFAULT_SR_EVAL_CROP;
+  return photoEvalPairs(loadPhotos(photoFiles(dir, split, { holdout: cfg.holdout, limit: cfg.limit }), evalCrop), evalCrop, cfg.scale);
 }
 
 /**
@@ -271,7 +308,8 @@ export async function loadPairedEvalSet(input: DatasetConfigInput, split: Split)
   checkSplit(split);
   if (cfg.name === 'paired') return loadPairedSet(pairedOptions(cfg), split);
   if (cfg.name === 'paired-task') return pairedTaskSet(cfg.task, loadStoredSet(cfg.from, split), split, { edgeThreshold: cfg.edgeThreshold });
-  throw new Error(`dataset '${cfg.name}' is not paired: paired metrics need data { name: paired | paired-task }`);
+  if (cfg.name === 'sr') return srPairs(cfg, split);
+  throw new Error(`dataset '${cfg.name}' is not paired: paired metrics need data { name: paired | paired-task | sr }`);
 }
 
 function captionedOptions(cfg: Extract<DatasetConfig, { name: 'captioned' }>) {
@@ -302,6 +340,12 @@ async function openUnaugmented(cfg: DatasetConfig, seed: number): Promise<DataSo
       return pairedSource('paired', loadPairedSet(pairedOptions(cfg), 'train'), seed);
     case 'paired-task':
       return pairedSource(`${cfg.task}(${cfg.from.name})`, pairedTaskSet(cfg.task, loadStoredSet(cfg.from, 'train'), 'train', { edgeThreshold: cfg.edgeThreshold }), seed);
+    case 'sr': {
+      if (cfg.from && !cfg.dir) return pairedSource(`sr${cfg.scale}(${cfg.from.name})`, downscalePairs(loadStoredSet(cfg.from, 'train'), cfg.scale), seed);
+      const crop = cfg.crop ?? DEFAULT_SR_CROP;
+      const photos = loadPhotos(photoFiles(srPhotoDir(cfg), 'train', { holdout: cfg.holdout, limit: cfg.limit }), crop);
+      return photoCropSource(`sr${cfg.scale}(photos)`, photos, crop, cfg.scale, seed);
+    }
     case 'unpaired': {
       for (const k of ['a', 'b'] as const) {
         if (cfg[k].name === 'folder' && !cfg[k].dir) throw new Error(`unpaired data: domain ${k.toUpperCase()} is an image folder with no 'dir': give --data-a DIR --data-b DIR (or data.${k}.dir in the config)`);
@@ -355,6 +399,8 @@ export async function loadEvalSet(input: DatasetConfigInput, split: Split): Prom
       return loadPairedSet(pairedOptions(cfg), split).target;
     case 'paired-task':
       return loadStoredSet(cfg.from, split);
+    case 'sr':
+      return srPairs(cfg, split).target;
     case 'unpaired':
       return loadEvalSet(cfg.a, split);
     case 'captioned':
@@ -372,6 +418,8 @@ export interface DataFlags {
   dataB?: string;
   imageSize?: number;
   channels?: number;
+  /** Super-resolution data: the scale factor. */
+  scale?: number;
 }
 
 /**
@@ -386,7 +434,17 @@ export function dataFlagOverrides(data: { name: string }, flags: DataFlags): Rec
   if (flags.channels !== undefined) own.channels = flags.channels;
   const two = flags.dataA !== undefined || flags.dataB !== undefined;
   if (two && (flags.dataA === undefined || flags.dataB === undefined)) throw new Error('give both --data-a and --data-b');
+  if (flags.scale !== undefined && data.name !== 'sr') throw new Error(`--scale: dataset '${data.name}' is not super-resolution data (data: { name: sr })`);
   switch (data.name) {
+    case 'sr': {
+      if (two) throw new Error('--data-a/--data-b: super-resolution data is one folder of photos or one dataset; give --data-dir');
+      if (flags.imageSize !== undefined || flags.channels !== undefined) throw new Error('--image-size/--channels: super-resolution data keeps the photos\' own size and RGB; set data.crop for the training crop size');
+      const fromSet = (data as { from?: unknown }).from !== undefined;
+      const out: Record<string, unknown> = {};
+      if (flags.dataDir !== undefined) Object.assign(out, fromSet ? { from: { dir: flags.dataDir } } : { dir: flags.dataDir });
+      if (flags.scale !== undefined) out.scale = flags.scale;
+      return Object.keys(out).length ? out : undefined;
+    }
     case 'paired':
       if (two) Object.assign(own, { dirA: flags.dataA, dirB: flags.dataB, layout: 'folders' });
       return Object.keys(own).length ? own : undefined;

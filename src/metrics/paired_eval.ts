@@ -40,6 +40,26 @@ export interface PairedEvalOptions {
   featureNetOptions?: FeatureNetOptions;
 }
 
+/** FID/KID of a paired run's outputs [n, ...shape] against the real target images of the split (the feature net of pairedFeatureDataset). */
+export async function outputFidKid(cfg: RunConfig, dist: string[], outputs: Float32Array, n: number, shape: number[], opts: { split: 'test' | 'train'; seed: number; featureNetOptions?: FeatureNetOptions }): Promise<MetricRecord> {
+  const feat = pairedFeatureDataset(cfg);
+  if (!feat) throw new Error(`fid/kid: no feature network for this run's target images (built-in ones: ${FEATURE_DATASETS.join(', ')} at their own size); leave out fid and kid`);
+  const r = await evaluate({
+    metrics: dist,
+    samples: outputs,
+    count: n,
+    shape,
+    dataset: feat.dataset,
+    ref: opts.split,
+    n,
+    seed: opts.seed,
+    dataDir: feat.dataDir,
+    featureNetOptions: opts.featureNetOptions,
+    kid: { subsets: 10, subsetSize: Math.max(2, Math.floor(n / 2)) },
+  });
+  return Object.fromEntries(Object.entries(r).filter(([k]) => /^(fid|kid)/.test(k) || k.startsWith('feature_net') || k === 'n_ref'));
+}
+
 export async function evaluatePaired(t: Trainer, cfg: RunConfig, opts: PairedEvalOptions): Promise<MetricRecord> {
   const started = performance.now();
   const unknown = opts.metrics.filter((m) => !(PAIRED_METRICS as readonly string[]).includes(m));
@@ -77,23 +97,6 @@ export async function evaluatePaired(t: Trainer, cfg: RunConfig, opts: PairedEva
     out.metric_range = '[0,1]';
   }
   const dist = opts.metrics.filter((m) => m === 'fid' || m === 'kid');
-  if (dist.length) {
-    const feat = pairedFeatureDataset(cfg);
-    if (!feat) throw new Error(`fid/kid: no feature network for this run's target images (built-in ones: ${FEATURE_DATASETS.join(', ')} at their own size); ask for --metrics paired`);
-    const r = await evaluate({
-      metrics: dist,
-      samples: outputs,
-      count: n,
-      shape: outShape,
-      dataset: feat.dataset,
-      ref: opts.split,
-      n,
-      seed: opts.seed,
-      dataDir: feat.dataDir,
-      featureNetOptions: opts.featureNetOptions,
-      kid: { subsets: 10, subsetSize: Math.max(2, Math.floor(n / 2)) },
-    });
-    for (const [k, v] of Object.entries(r)) if (/^(fid|kid)/.test(k) || k.startsWith('feature_net') || k === 'n_ref') out[k] = v;
-  }
+  if (dist.length) Object.assign(out, await outputFidKid(cfg, dist, outputs, n, outShape, opts));
   return { ...out, n_pairs: n, split: opts.split, generate_seconds, eval_seconds: (performance.now() - started) / 1000 };
 }

@@ -157,7 +157,7 @@ export function runEvaluator(cfg: RunConfig, opts: RunEvaluatorOptions = {}): Ru
  * known, Stacked MNIST's mode count, else the default image metrics, plus class agreement for conditional
  * runs). Samples depend on `seed`; training's own final eval used the run's seed.
  */
-export async function evaluateRun(run: string, opts: { metrics: string[]; n?: number; seed: number; ref: 'test' | 'train' }): Promise<Record<string, unknown>> {
+export async function evaluateRun(run: string, opts: { metrics: string[]; n?: number; seed: number; ref: 'test' | 'train'; peer?: string }): Promise<Record<string, unknown>> {
   const { openRun } = await import('../train/run.ts');
   const { DEFAULT_IMAGE_METRICS } = await import('./evaluate.ts');
   let metrics = opts.metrics;
@@ -169,6 +169,12 @@ export async function evaluateRun(run: string, opts: { metrics: string[]; n?: nu
       if (metrics.includes('auto')) metrics = pairedFeatureDataset(cfg) ? ['paired', 'fid', 'kid'] : ['paired'];
       return { run, step, ...(await evaluatePaired(trainer, cfg, { metrics, n: opts.n ?? 1000, split: opts.ref, seed: opts.seed })) };
     }
+    if (cfg.model.family === 'srgan') {
+      const { defaultSrMetrics, evaluateSr } = await import('./sr_eval.ts');
+      if (metrics.includes('auto')) metrics = defaultSrMetrics(cfg);
+      return { run, step, ...(await evaluateSr(trainer, cfg, { metrics, n: opts.n ?? 1000, split: opts.ref, seed: opts.seed, peer: opts.peer })) };
+    }
+    if (opts.peer) throw new Error(`--peer compares super-resolution models; ${run} is a ${cfg.model.family} run`);
     if (imageUnpaired(cfg)) {
       const { defaultUnpairedMetrics, evaluateUnpaired } = await import('./unpaired_eval.ts');
       if (metrics.includes('auto')) metrics = defaultUnpairedMetrics(cfg);

@@ -22,8 +22,11 @@ export interface DropoutSpec { type: 'dropout'; rate: number }
  * (UnsortedSegmentSum) has no wasm kernel.
  */
 export interface EmbeddingSpec { type: 'embedding'; vocab: number; dim: number }
-/** PReLU: max(x, 0) + alpha_c · min(x, 0) with a learned alpha per channel (last axis), initialised to 0.25. */
-export interface PreluSpec { type: 'prelu' }
+/**
+ * PReLU: max(x, 0) + alpha_c · min(x, 0) with a learned alpha per channel (last axis), initialised to 0.25;
+ * `shared`: one alpha for all channels (PyTorch's nn.PReLU() default, as SRGAN uses it).
+ */
+export interface PreluSpec { type: 'prelu'; shared?: boolean }
 
 /**
  * Luma replacement: inputs a colour image [H, W, 3] and a gray one [H, W, 1]; out = colour − Y(colour) + gray
@@ -107,9 +110,9 @@ const embedding: LayerImpl<EmbeddingSpec> = {
 
 const prelu: LayerImpl<PreluSpec> = {
   type: 'prelu',
-  build(ctx, _spec, inShapes) {
+  build(ctx, spec, inShapes) {
     const inShape = needOneInput(ctx, 'prelu', inShapes);
-    ctx.param('alpha', tf.fill([inShape[inShape.length - 1]!], 0.25));
+    ctx.param('alpha', tf.fill([spec.shared ? 1 : inShape[inShape.length - 1]!], 0.25));
     return inShape.slice();
   },
   apply(layer, [x]) {

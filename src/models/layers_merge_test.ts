@@ -60,6 +60,8 @@ const CASES: LayerCase[] = [
   { name: 'replaceLuma clipped', spec: { type: 'replaceLuma', clip: [-50, 50] }, inShapes: [[2, 2, 3], [2, 2, 1]], reference: lumaRef([-50, 50]) },
   { name: 'prelu', spec: { type: 'prelu' }, inShapes: [[3, 3, 4]], secondOrder: true,
     reference: ([x], { alpha }) => map(x!, (v, i) => (v > 0 ? v : v * alpha!.data[i % 4]!)) },
+  { name: 'prelu shared', spec: { type: 'prelu', shared: true }, inShapes: [[3, 3, 4]], secondOrder: true,
+    reference: ([x], { alpha }) => map(x!, (v) => (v > 0 ? v : v * alpha!.data[0]!)) },
 ];
 
 describe('merge layers', () => {
