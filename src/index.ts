@@ -64,6 +64,8 @@ export {
 export { kMeans, withClusterLabels, clusteredSource, CLUSTER_FIT_IMAGES, type KMeansResult } from './data/clusters.ts';
 export { toySource, getToyMixture, TOY_MIXTURES, type ToyMixture, type ToyName } from './data/toy.ts';
 export { loadImageFolder, type ImageFolderOptions } from './data/image_folder.ts';
+export { resizeBicubic, resizeBicubicBytes } from './data/bicubic.ts';
+export { downscalePairs, photoCropSource, photoEvalPairs, loadPhotos, photoFiles, type Photo } from './data/super_resolution.ts';
 
 // ── models ───────────────────────────────────────────────────────────────────────────────────────
 export {
@@ -89,6 +91,8 @@ export {
   type SequentialSpec,
 } from './models/network.ts';
 export { buildGanSpecs, archSchema, type ArchConfig, type GanSpecs, type ModelShapes } from './models/zoo.ts';
+export { srresnetGenerator, srDiscriminator, srArchSchema, type SrArch } from './models/sr_nets.ts';
+export { runTiled, tileStarts, type TileOptions } from './models/tiled.ts';
 
 // ── losses ───────────────────────────────────────────────────────────────────────────────────────
 export { getLoss, LOSS_NAMES, auxiliaryClassifierLoss, type AdversarialLoss, type LossName } from './losses/adversarial.ts';
@@ -159,3 +163,6 @@ export {
 } from './metrics/evaluate.ts';
 export { evaluateToy, evaluateImages, runEvaluator, type RunEvaluatorOptions } from './metrics/run_eval.ts';
 export { modeCoverage, type ModeCoverageResult } from './metrics/mode_coverage.ts';
+export { srScores, bicubicUpscale, lumaY, type SrScores } from './metrics/super_resolution.ts';
+export { evaluateSr, evaluateSrFolders, upscaleImages, type SrEvalOptions } from './metrics/sr_eval.ts';
+export { loadSrPeer, SR_PEERS, type SrPeer } from './metrics/sr_peer.ts';

@@ -1,5 +1,5 @@
 /**
- * The `gantry` command line: thin wrappers over the library (train, sample, translate, eval, presets, serve, bench).
+ * The `gantry` command line: thin wrappers over the library (train, sample, translate, upscale, eval, presets, serve, bench, sweep, worker).
  * Every command returns an exit code; errors print one clear message, never a stack trace for user errors.
  */
 import fs from 'node:fs';
@@ -96,6 +96,7 @@ export function buildProgram(): Command {
       const out = o.out ?? path.join('runs', `${presetName}-s${cfg.seed}-${timestamp()}`);
       process.stderr.write(saved ? `gantry: resuming ${out} on ${backend}\n` : `gantry: training ${presetName} on ${backend} → ${out}\n`);
       const { runEvaluator } = await import('../metrics/run_eval.ts');
+      await (await import('../metrics/content_net.ts')).loadContentNetworks(saved ?? cfg);
       const resumeFlags = { preset: presetArg, seed: o.seed, batchSize: o.batchSize, dataDir: o.dataDir };
       const res = await trainRun({
         config: cfg,

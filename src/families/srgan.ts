@@ -13,6 +13,7 @@ import type { Rng } from '../core/rng.ts';
 import { getLoss, LOSS_NAMES } from '../losses/adversarial.ts';
 import { l1Loss, l2Loss } from '../losses/terms.ts';
 import { srArchSchema, srDiscriminator, srresnetGenerator } from '../models/sr_nets.ts';
+import { getFrozenFeatures } from './frozen_features.ts';
 import { defineFamily, type FamilyBuildContext, type FamilyInstance, type Phase, type StepContext } from './family.ts';
 
 const SRGAN_ADAM = { type: 'adam', lr: 0.0001, beta1: 0.9, beta2: 0.999 } as const;
@@ -29,6 +30,12 @@ export const srganModelSchema = z
     pixelWeight: z.number().min(0).default(1),
     /** Weight of the adversarial term in G's loss (SRGAN: 1e-3). */
     advWeight: z.number().min(0).default(1e-3),
+    /**
+     * Content loss in the adversarial stretch: weight·mean((F(G(lr)) − F(hr))²) on the features of a frozen
+     * Gantry feature network F (SRGAN's VGG loss; no VGG weights exist offline). `dataDir`: F's training
+     * data when the run's data is not F's dataset.
+     */
+    content: z.object({ net: z.string(), weight: z.number().min(0), dataDir: z.string().optional() }).strict().optional(),
     optimizerG: optimizerSchema.default(SRGAN_ADAM),
     optimizerD: optimizerSchema.default(SRGAN_ADAM),
   })
@@ -113,8 +120,17 @@ function buildSrgan(model: SrganModelConfig, ctx: FamilyBuildContext<unknown>): 
       const fake = G.apply(lr, o);
       const p = pixel(fake, hr);
       const a = adv.generator(D.apply(fake, o));
-      const total = tf.add(tf.mul(p, model.pixelWeight), tf.mul(a, model.advWeight)) as tf.Scalar;
-      return { total, parts: { pixel: p, g_adv: a } };
+      let total = tf.add(tf.mul(p, model.pixelWeight), tf.mul(a, model.advWeight)) as tf.Scalar;
+      const parts: Record<string, tf.Scalar> = { pixel: p, g_adv: a };
+      if (model.content && model.content.weight > 0) {
+        const f = getFrozenFeatures(model.content.net);
+        const real = f.taps(hr as tf.Tensor4D);
+        const ours = f.taps(fake as tf.Tensor4D);
+        const c = tf.addN(ours.map((t, i) => tf.mean(tf.squaredDifference(t, real[i]!)))) as tf.Scalar;
+        parts[`content_${model.content.net}`] = c;
+        total = tf.add(total, tf.mul(c, model.content.weight)) as tf.Scalar;
+      }
+      return { total, parts };
     },
     after: release,
   };

@@ -21,6 +21,8 @@ import { srDiscriminator, srresnetGenerator } from '../models/sr_nets.ts';
 import { trainRun } from '../train/run.ts';
 import { disposeLosses, Trainer } from '../train/trainer.ts';
 import { loadConfig, validateConfig, type RunConfig } from './config.ts';
+import { registerFrozenFeatures } from './frozen_features.ts';
+import { loadContentNetworks, patches } from '../metrics/content_net.ts';
 
 await initBackend('wasm', { quiet: true });
 
@@ -98,11 +100,41 @@ test('pre-training minimizes MSE; then D learns and G minimizes MSE + 1e-3·BCE 
   }
 });
 
+test('content loss: G adds weight·mean((F(G(lr)) − F(hr))²) of a frozen feature network, named in the log; errors name a missing one', async () => {
+  // A stand-in frozen network with a closed form: 4×4 average pooling.
+  registerFrozenFeatures({ name: 'pool4', key: 'test', taps: (x) => [tf.avgPool(x, 4, 4, 'valid')] });
+  const cfg = config({ model: { pretrainSteps: 0, content: { net: 'pool4', weight: 0.5 } } });
+  const t = new Trainer(cfg, await openDataSource(cfg.data, cfg.seed));
+  try {
+    const l = t.trainStep();
+    const got = Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v.dataSync()[0]!]));
+    disposeLosses(l);
+    assert.ok(got.content_pool4! > 0, 'content part logged under the network name');
+    assert.ok(Math.abs(got.g_loss! - (got.pixel! + 1e-3 * got.g_adv! + 0.5 * got.content_pool4!)) < 1e-5, 'g_loss = pixel + 1e-3·adv + 0.5·content');
+  } finally {
+    t.dispose();
+  }
+  const missing = config({ model: { pretrainSteps: 0, content: { net: 'nonesuch', weight: 1 } } });
+  const t2 = new Trainer(missing, await openDataSource(missing.data, 1));
+  try {
+    assert.throws(() => t2.trainStep(), /feature network 'nonesuch' is not loaded/);
+  } finally {
+    t2.dispose();
+  }
+  await assert.rejects(loadContentNetworks(missing), /not a Gantry feature network; choose one of cifarnet/);
+  // Patches: a 4×6 image cut into 2×3 patches, row-major over the patch grid.
+  const x = tf.tensor4d(Array.from({ length: 24 }, (_, i) => i), [1, 4, 6, 1]);
+  const p = patches(x, 2, 3);
+  assert.deepEqual(p.shape, [4, 2, 3, 1]);
+  assert.deepEqual(Array.from(p.dataSync().slice(6, 12)), [3, 4, 5, 9, 10, 11], 'second patch: top-right');
+  tf.dispose([x, p]);
+});
+
 test('a short real run (CIFAR-10 ×2, 300 MSE steps, bilinear input skip) beats bicubic in Y-PSNR on held-out test images', async () => {
   const cfg = config({ model: { pretrainSteps: 300, network: { arch: 'srresnet', width: 16, blocks: 2, norm: 'none', inputSkip: 'bilinear', dWidth: 8, dLayers: 2, dDense: 32 }, optimizerG: { type: 'adam', lr: 0.002, beta1: 0.9, beta2: 0.999 } }, train: { steps: 300, batchSize: 8 } });
   const t = new Trainer(cfg, await openDataSource(cfg.data, cfg.seed));
   try {
-    const test = await loadPairedEvalSet({ ...cfg.data, from: { name: 'cifar10', dir: CIFAR, limit: 200 } }, 'test');
+    const test = await loadPairedEvalSet({ name: 'sr', scale: 2, from: { name: 'cifar10', dir: CIFAR, limit: 200 } }, 'test');
     const lr = imageSetToUnit(test.input);
     const hr = imageSetToUnit(test.target);
     const n = test.target.count;

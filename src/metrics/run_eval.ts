@@ -139,10 +139,20 @@ function unpairedEvaluator(opts: RunEvaluatorOptions): RunEvaluator {
   };
 }
 
+/** Periodic evaluation of a super-resolution run: Y-PSNR/SSIM beside bicubic on the first `imageN` test images. */
+function srEvaluator(opts: RunEvaluatorOptions): RunEvaluator {
+  return async (t, c) => {
+    const { evaluateSr } = await import('./sr_eval.ts');
+    const r = await evaluateSr(t, c, { metrics: ['sr'], n: opts.imageN ?? PERIODIC_IMAGE_N, split: 'test', seed: 0 });
+    return Object.fromEntries(Object.entries(r).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  };
+}
+
 /** The evaluator `gantry train` runs for a config (none for data without a cheap in-training metric). */
 export function runEvaluator(cfg: RunConfig, opts: RunEvaluatorOptions = {}): RunEvaluator | undefined {
   if (isToyName(cfg.data.name)) return (t, c) => evaluateToy(t, c, c.eval.n);
   if (cfg.eval.every > 0 && imageUnpaired(cfg)) return unpairedEvaluator(opts);
+  if (cfg.eval.every > 0 && cfg.model.family === 'srgan') return srEvaluator(opts);
   // Only families with a sampler generate images; resized or recoloured data no longer fits the feature net.
   // Image runs are evaluated only when asked (eval.every > 0): the first evaluation may train the dataset's
   // feature network (1–2 minutes on a fresh machine).

@@ -74,6 +74,7 @@ async function runJob(req: JobRequest): Promise<JobResult> {
   };
   let result: JobResult;
   try {
+    await (await import('../metrics/content_net.ts')).loadContentNetworks(config);
     const res = await trainWhenUnlocked(() => trainRun({ config, preset: job.base, outDir: runDir, resume: resume(), progress, backend, evaluator: runEvaluator(config), handleSignals: true }));
     const metrics = numericMetrics(res.finalEval);
     if (job.metrics.length) {
