@@ -8,10 +8,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { optimizerSchema } from '../core/config.ts';
-import type { Rng } from '../core/rng.ts';
 import { getLoss, LOSS_NAMES } from '../losses/adversarial.ts';
 import { l1Loss } from '../losses/terms.ts';
 import { pairDiscriminator, unetArchSchema, unetGenerator } from '../models/translation_nets.ts';
+import { imagePreview } from './image_preview.ts';
 import { defineFamily, type FamilyBuildContext, type FamilyInstance, type Phase, type StepContext } from './family.ts';
 
 const PIX2PIX_ADAM = { type: 'adam', lr: 0.0002, beta1: 0.5, beta2: 0.999 } as const;
@@ -49,10 +49,7 @@ function buildPix2pix(model: Pix2pixModelConfig, ctx: FamilyBuildContext<unknown
   const G = ctx.network('G', unetGenerator(model.network, inShape, outShape[2]!));
   const D = ctx.network('D', pairDiscriminator(model.network, inShape, outShape));
   const loss = getLoss(model.loss as never);
-  // Read ahead of the stream and put back, so training sees the same batches; kept with the checkpoint.
-  const cursor = data.getState();
-  const preview = tf.variable(tf.tensor(data.nextBatch(PREVIEW).input!, [PREVIEW, ...inShape]), false);
-  data.setState(cursor);
+  const preview = imagePreview('pix2pix', data, 'input', inShape, PREVIEW);
   let held: Held | null = null;
   const releaseHeld = () => {
     if (held) tf.dispose([held.input, held.target, held.fake]);
@@ -104,17 +101,9 @@ function buildPix2pix(model: Pix2pixModelConfig, ctx: FamilyBuildContext<unknown
     phases: [gPhase, dPhase] as Phase<never>[],
     numClasses: 0,
     sampler: { network: 'G', inputs: { x: { kind: 'image', shape: inShape } } },
-    sampleInputs(n: number, rng: Rng, opts = {}) {
-      const given = opts.inputs?.x;
-      if (given) return { x: tf.tensor(given, [n, ...inShape]) };
-      const idx = Int32Array.from({ length: n }, (_, i) => (i < PREVIEW ? i : rng.int(PREVIEW)));
-      return { x: tf.gather(preview, tf.tensor1d(idx, 'int32')) };
-    },
-    getState: () => ({ tensors: { preview } }),
-    setState({ tensors }) {
-      if (!tensors?.preview) throw new Error('pix2pix: the checkpoint lacks the preview inputs');
-      preview.assign(tensors.preview);
-    },
+    sampleInputs: preview.sampleInputs,
+    getState: preview.getState,
+    setState: preview.setState,
     dispose() {
       releaseHeld();
       preview.dispose();

@@ -9,11 +9,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { optimizerSchema } from '../core/config.ts';
-import type { Rng } from '../core/rng.ts';
 import { getLoss, LOSS_NAMES } from '../losses/adversarial.ts';
 import { l1Loss, l2Loss } from '../losses/terms.ts';
 import { srArchSchema, srDiscriminator, srresnetGenerator } from '../models/sr_nets.ts';
 import { getFrozenFeatures } from './frozen_features.ts';
+import { imagePreview } from './image_preview.ts';
 import { defineFamily, type FamilyBuildContext, type FamilyInstance, type Phase, type StepContext } from './family.ts';
 
 const SRGAN_ADAM = { type: 'adam', lr: 0.0001, beta1: 0.9, beta2: 0.999 } as const;
@@ -63,9 +63,7 @@ function buildSrgan(model: SrganModelConfig, ctx: FamilyBuildContext<unknown>): 
   const D = ctx.network('D', srDiscriminator(model.network, hrShape));
   const adv = getLoss(model.loss as never);
   const pixel = model.pixelLoss === 'mse' ? l2Loss : l1Loss;
-  const cursor = data.getState();
-  const preview = tf.variable(tf.tensor(data.nextBatch(PREVIEW).input!, [PREVIEW, ...lrShape]), false);
-  data.setState(cursor);
+  const preview = imagePreview('srgan', data, 'input', lrShape, PREVIEW);
   let held: Pair | null = null;
   const release = () => {
     if (held) tf.dispose([held.lr, held.hr]);
@@ -144,17 +142,9 @@ function buildSrgan(model: SrganModelConfig, ctx: FamilyBuildContext<unknown>): 
     phases: [pretrain, dPhase, gPhase] as Phase<never>[],
     numClasses: 0,
     sampler: { network: 'G', inputs: { x: { kind: 'image', shape: lrShape } } },
-    sampleInputs(n: number, rng: Rng, opts = {}) {
-      const given = opts.inputs?.x;
-      if (given) return { x: tf.tensor(given, [n, ...lrShape]) };
-      const idx = Int32Array.from({ length: n }, (_, i) => (i < PREVIEW ? i : rng.int(PREVIEW)));
-      return { x: tf.gather(preview, tf.tensor1d(idx, 'int32')) };
-    },
-    getState: () => ({ tensors: { preview } }),
-    setState({ tensors }) {
-      if (!tensors?.preview) throw new Error('srgan: the checkpoint lacks the preview inputs');
-      preview.assign(tensors.preview);
-    },
+    sampleInputs: preview.sampleInputs,
+    getState: preview.getState,
+    setState: preview.setState,
     dispose() {
       release();
       preview.dispose();
