@@ -82,6 +82,11 @@ const CASES: Case[] = [
   ...conv('odd k2 s3', [2, 10, 11, 18], [2, 2, 18, 7], 3, 'same'),
   ...conv('odd k4 s2 ci33', [1, 15, 15, 33], [4, 4, 33, 9], 2, 'same'),
   ...conv('dilated k3', [1, 12, 12, 4], [3, 3, 4, 6], 1, 'same', 2),
+  // Few output channels (the forward pass gathers per-tap GEMM columns): SRResNet's 9x9 RGB tail, a
+  // stride-2 one, and a wide image whose columns are computed in bands of output rows.
+  ...conv('srgan tail k9 co3', [2, 20, 18, 64], [9, 9, 64, 3], 1, 'same'),
+  ...conv('few out k5 s2 co2', [2, 11, 13, 16], [5, 5, 16, 2], 2, 'same'),
+  ...conv('few out banded k9 co4', [1, 14, 1000, 8], [9, 9, 8, 4], 1, 'same'),
   // MLP and dense-layer sizes.
   matmul('dense G', [64, 100], [100, 6272]),
   matmul('dense G grad W', [64, 100], [64, 6272], true, false),
