@@ -145,6 +145,16 @@ function relativeError(got: Float32Array, want: Float32Array): number {
   return diff / Math.max(scale, 1e-30);
 }
 
+/** Runs `build` in a tidy, reads its tensors back and checks that no tensor leaked. */
+function readBack(build: () => tf.Tensor[]): Float32Array[] {
+  const before = tf.memory().numTensors;
+  const outs = tf.tidy(build);
+  const data = outs.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(outs);
+  assert.equal(tf.memory().numTensors, before);
+  return data;
+}
+
 function bitsEqual(a: Float32Array, b: Float32Array): boolean {
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 }
@@ -245,8 +255,7 @@ describe('native kernels', { skip: missing ?? false }, () => {
       const x = rand(shape), gamma = rand([c]), beta = rand([c]), w = rand(shape);
       const run = async (backend: 'cpu' | 'wasm') => {
         await tf.setBackend(backend);
-        const before = tf.memory().numTensors;
-        const outs = tf.tidy(() => {
+        return readBack(() => {
           const xt = tf.tensor(x.data, shape), gt = tf.tensor1d(gamma.data), bt = tf.tensor1d(beta.data);
           const wt = tf.tensor(w.data, shape);
           // A weighted sum as the loss, so every element of dy differs.
@@ -256,10 +265,6 @@ describe('native kernels', { skip: missing ?? false }, () => {
           const { y, mean, variance } = batchNormTraining(xt, gt as tf.Tensor1D, bt as tf.Tensor1D, 1e-5);
           return [y, mean, variance, ...grads];
         });
-        const data = outs.map((t) => t.dataSync() as Float32Array);
-        tf.dispose(outs);
-        assert.equal(tf.memory().numTensors, before);
-        return data;
       };
       const want = await run('cpu');
       calls.clear();
@@ -284,8 +289,7 @@ describe('native kernels', { skip: missing ?? false }, () => {
       };
       const run = async (backend: 'cpu' | 'wasm') => {
         await tf.setBackend(backend);
-        const before = tf.memory().numTensors;
-        const outs = tf.tidy(() => {
+        return readBack(() => {
           const xt = tf.tensor(x.data, shape), gt = tf.tensor1d(gamma.data), bt = tf.tensor1d(beta.data);
           const wt = tf.tensor(w.data, shape);
           const norm = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
@@ -293,10 +297,6 @@ describe('native kernels', { skip: missing ?? false }, () => {
           const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(norm(a, g, b), wt)))([xt, gt, bt]);
           return [norm(xt, gt, bt), ...grads];
         });
-        const data = outs.map((t) => t.dataSync() as Float32Array);
-        tf.dispose(outs);
-        assert.equal(tf.memory().numTensors, before);
-        return data;
       };
       const want = await run('cpu');
       calls.clear();
@@ -319,16 +319,11 @@ describe('native kernels', { skip: missing ?? false }, () => {
       const run = async (backend: 'cpu' | 'wasm', threads = 1) => {
         loadNativeKernels({ threads });
         await tf.setBackend(backend);
-        const before = tf.memory().numTensors;
-        const outs = tf.tidy(() => {
+        return readBack(() => {
           const xt = tf.tensor(x.data, shape), at = tf.tensor(alpha.data, alpha.shape), wt = tf.tensor(w.data, shape);
           const grads = tf.grads((a: tf.Tensor, s: tf.Tensor) => tf.sum(tf.mul(prelu(a, s), wt)))([xt, at]);
           return [prelu(xt, at), ...grads];
         });
-        const data = outs.map((t) => t.dataSync() as Float32Array);
-        tf.dispose(outs);
-        assert.equal(tf.memory().numTensors, before);
-        return data;
       };
       const want = await run('cpu');
       calls.clear();
