@@ -3,7 +3,7 @@
  * token embeddings and PReLU. All are twice differentiable (the embedding only w.r.t. its table).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { prelu } from '../backend/prelu.ts';
+import { prelu as preluOp } from '../backend/prelu.ts';
 import { registerLayer, type LayerBuildContext, type LayerImpl } from './layer_api.ts';
 import { layerError, needInputs, needInt, needNumber, needOneInput } from './layers_common.ts';
 
@@ -119,7 +119,7 @@ const prelu: LayerImpl<PreluSpec> = {
   apply(layer, [x], opts) {
     // One fused kernel each way on the native engine; elsewhere, or when a gradient penalty differentiates
     // through it, x · (alpha + (1 − alpha) · step(x)) (twice differentiable: step's gradient is zero).
-    return prelu(x!, layer.params.alpha!, { twiceDifferentiable: opts.twiceDifferentiable });
+    return preluOp(x!, layer.params.alpha!, { twiceDifferentiable: opts.twiceDifferentiable });
   },
 };
 
