@@ -7,9 +7,12 @@
  * (forward + backward ms of single layers per engine). `translation` holds the pix2pix and CycleGAN
  * training steps of ../shared/peer/pix2pix_torch.py and cyclegan_torch.py (bench/translation_step.ts:
  * the peers' exact networks trained by the real families), per engine and thread count, beside the
- * peers at 1 and 2 threads, with the same ratios.
+ * peers at 1 and 2 threads, with the same ratios; `srgan` the same for ../shared/peer/srgan_torch.py's
+ * SRGAN ×4 step (16 → 64 px, batch 16). `upscale` holds `gantry upscale`'s throughput (output
+ * megapixels/s, peak RSS) per engine and thread count for a 256×256 → 1024×1024 image through
+ * presets/srgan-cifar.yaml's generator (bench/upscale_bench.ts).
  *
- *   node --import tsx bench/bench.ts [--quick] [--only dcgan,layers,pix2pix,cyclegan]
+ *   node --import tsx bench/bench.ts [--quick] [--only dcgan,layers,pix2pix,cyclegan,srgan,upscale]
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -28,10 +31,11 @@ const SELF = fileURLToPath(import.meta.url);
 const DCGAN_STEP = fileURLToPath(new URL('./dcgan_step.ts', import.meta.url));
 const LAYERS_BENCH = fileURLToPath(new URL('./layers_bench.ts', import.meta.url));
 const TRANSLATION_STEP = fileURLToPath(new URL('./translation_step.ts', import.meta.url));
+const UPSCALE_BENCH = fileURLToPath(new URL('./upscale_bench.ts', import.meta.url));
 const PEER_DIR = fileURLToPath(new URL('../../shared/peer/', import.meta.url));
 const PEER = `${PEER_DIR}dcgan_torch.py`;
 /** Rows `--only` can pick; all by default. `dcgan` is the DCGAN, toy-grid and generation measurements. */
-export const BENCH_ROWS = ['dcgan', 'layers', 'pix2pix', 'cyclegan'] as const;
+export const BENCH_ROWS = ['dcgan', 'layers', 'pix2pix', 'cyclegan', 'srgan', 'upscale'] as const;
 export type BenchRow = (typeof BENCH_ROWS)[number];
 const round = (x: number) => Math.round(x * 10) / 10;
 
@@ -90,12 +94,15 @@ function ratios(engines: Record<string, unknown>[], peer: Record<string, unknown
 
 const NO_TORCH = 'not run: Debian python3 cannot import torch (apt-get install -y python3-torch libopenblas0-pthread)';
 
+/** The peers' batch sizes (their docstrings' commands). */
+const PEER_BATCH = { pix2pix: 16, cyclegan: 4, srgan: 16 } as const;
+
 /**
- * The pix2pix (batch 16) or CycleGAN (batch 4) step of the peer: Gantry per engine and thread count,
- * then the peer at 1 and 2 threads, the same warm-up (3 steps) and timed steps on both sides.
+ * The pix2pix (batch 16), CycleGAN (batch 4) or SRGAN (batch 16) step of the peer: Gantry per engine and
+ * thread count, then the peer at 1 and 2 threads, the same warm-up (3 steps) and timed steps on both sides.
  */
-function translationRow(model: 'pix2pix' | 'cyclegan', configs: Array<[string, number]>, cores: number, steps: number, torch: boolean): Record<string, unknown> {
-  const batch = model === 'pix2pix' ? 16 : 4;
+function translationRow(model: keyof typeof PEER_BATCH, configs: Array<[string, number]>, cores: number, steps: number, torch: boolean): Record<string, unknown> {
+  const batch = PEER_BATCH[model];
   const engines = configs.map(([engine, threads]) => ({
     engine, threads,
     ...child(process.execPath, ['--import', 'tsx', TRANSLATION_STEP, '--model', model, '--engine', engine, '--threads', String(threads),
@@ -145,7 +152,17 @@ export async function runBench(opts: { quick?: boolean; only?: readonly string[]
   // Seconds a step (CycleGAN's wasm step: ~15 s), so fewer steps than the DCGAN row.
   if (only.has('pix2pix')) translation.pix2pix = translationRow('pix2pix', configs, cores, opts.quick ? 5 : 10, torch);
   if (only.has('cyclegan')) translation.cyclegan = translationRow('cyclegan', configs, cores, opts.quick ? 3 : 5, torch);
+  // SRGAN: ~1.5 s a step natively, ~5 s for the peer; the 20 steps of its docstring's command.
+  if (only.has('srgan')) translation.srgan = translationRow('srgan', configs, cores, opts.quick ? 5 : 20, torch);
   if (Object.keys(translation).length > 0) result.translation = translation;
+  if (only.has('upscale')) {
+    result.upscale = {
+      model: 'presets/srgan-cifar.yaml generator (SRResNet x4, width 64, 8 blocks)', input: '256x256', output: '1024x1024', tile: 96, overlap: 12,
+      engines: configs.map(([engine, threads]) => ({
+        engine, threads, ...child(process.execPath, ['--import', 'tsx', UPSCALE_BENCH, '--engine', engine, '--threads', String(threads), '--side', '256']),
+      })),
+    };
+  }
   return result;
 }
 

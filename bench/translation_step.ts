@@ -1,12 +1,14 @@
 /**
- * pix2pix and CycleGAN training-step benchmarks: the PyTorch peers' exact models
- * (/work/shared/peer/pix2pix_torch.py, cyclegan_torch.py; see their docstrings), trained by the real
- * `pix2pix` / `cyclegan` family through the generic Trainer on one fixed random batch (throughput only).
+ * pix2pix, CycleGAN and SRGAN training-step benchmarks: the PyTorch peers' exact models
+ * (/work/shared/peer/pix2pix_torch.py, cyclegan_torch.py, srgan_torch.py; see their docstrings), trained by
+ * the real `pix2pix` / `cyclegan` / `srgan` family through the generic Trainer on one fixed random batch
+ * (throughput only).
  *
- *   node --import tsx bench/translation_step.ts --model pix2pix|cyclegan [--engine wasm|native] [--threads N]
+ *   node --import tsx bench/translation_step.ts --model pix2pix|cyclegan|srgan [--engine wasm|native] [--threads N]
  *        [--steps N] [--warmup N] [--batch B] [--profile]
  *   /usr/bin/python3 /work/shared/peer/pix2pix_torch.py --threads 1 --batch 16 --steps 20   (the peers)
  *   /usr/bin/python3 /work/shared/peer/cyclegan_torch.py --threads 1 --batch 4 --steps 10
+ *   /usr/bin/python3 /work/shared/peer/srgan_torch.py --threads 1 --batch 16 --steps 20
  *
  * The families' network schemas (unetArchSchema, translationArchSchema) describe Gantry's own presets,
  * which differ from the peers' (bias-free convs before norms, affine instance norm, 4×4 transposed convs,
@@ -17,10 +19,15 @@
  * no weight gradients (TF.js differentiates only the phase's group); CycleGAN six G forwards (fakes,
  * cycles, identities), then both D on real and detached fakes, no image pool. The one difference is a
  * constant: Gantry's LSGAN losses carry the ½ of the LSGAN paper (the peer's MSE does not), which changes
- * no cost. Parameter counts are checked against the docstrings'.
+ * no cost. SRGAN needs no substitution: the `srgan` family's own schema builds the peer's SRResNet (8 blocks,
+ * BN, one shared PReLU slope per layer) and VGG-style D on 16 → 64 px, and its step is the peer's (D on real HR
+ * and detached G(LR), then MSE + 1e-3·BCE through a D that gets no weight gradients). The one difference:
+ * 'same' padding of the stride-2 3×3 convs pads (0, 1) where torch pads (1, 1), which changes no cost.
+ * Parameter counts are checked against the docstrings'.
  *
  * Prints one JSON line {model, engine, threads, batch, images_per_s, ms_per_step, cpu_ms_per_step,
- * peak_rss_mb, params}; images are image pairs (pix2pix) or images per domain (CycleGAN), as the peers count.
+ * peak_rss_mb, params}; images are image pairs (pix2pix), images per domain (CycleGAN) or HR images (SRGAN),
+ * as the peers count.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fileURLToPath } from 'node:url';
@@ -32,12 +39,14 @@ import { loadConfig, type RunConfig } from '../src/families/config.ts';
 import { cycleganFamily } from '../src/families/cyclegan.ts';
 import { registerFamily, type FamilyDefinition } from '../src/families/family.ts';
 import { pix2pixFamily } from '../src/families/pix2pix.ts';
+import { srganFamily } from '../src/families/srgan.ts';
 import type { GraphSpec, LayerSpec, NetworkSpec } from '../src/models/network.ts';
 import { Trainer, disposeLosses } from '../src/train/trainer.ts';
 
 const SIDE = 64;
 const IMAGE = [SIDE, SIDE, 3];
 const ADAM = { type: 'adam', lr: 2e-4, beta1: 0.5, beta2: 0.999 } as const;
+const SRGAN_ADAM = { type: 'adam', lr: 1e-4, beta1: 0.9, beta2: 0.999 } as const;
 
 /** Sequential graph builder: each node reads the previous one unless it names its inputs. */
 class Graph {
@@ -143,16 +152,20 @@ export function cycleganDiscriminator(): GraphSpec {
 interface PeerModel {
   family: FamilyDefinition;
   name: string;
-  /** The family's config (its own network section is built, then replaced by `specs`). */
+  /** The family's config (its own network section is built, then replaced by `specs` if given). */
   config(batch: number): RunConfig;
-  specs: Record<string, () => NetworkSpec>;
+  specs?: Record<string, () => NetworkSpec>;
   /** Trainable parameters per network, from the peer's docstring. */
   params: Record<string, number>;
-  fields: string[];
+  /** The data fields the family reads and their [H, W, C] shapes. */
+  fields: Record<string, number[]>;
   batch: number;
 }
 
-export const MODELS: Record<'pix2pix' | 'cyclegan', PeerModel> = {
+export type BenchModel = 'pix2pix' | 'cyclegan' | 'srgan';
+export const BENCH_MODELS: readonly BenchModel[] = ['pix2pix', 'cyclegan', 'srgan'];
+
+export const MODELS: Record<BenchModel, PeerModel> = {
   pix2pix: {
     family: pix2pixFamily,
     name: 'pix2pix-unet64',
@@ -162,7 +175,7 @@ export const MODELS: Record<'pix2pix' | 'cyclegan', PeerModel> = {
     }),
     specs: { G: pix2pixGenerator, D: pix2pixDiscriminator },
     params: { G: 7_316_483, D: 2_769_601 },
-    fields: ['input', 'target'],
+    fields: { input: IMAGE, target: IMAGE },
     batch: 16,
   },
   cyclegan: {
@@ -178,13 +191,31 @@ export const MODELS: Record<'pix2pix' | 'cyclegan', PeerModel> = {
     },
     specs: { G_AB: cycleganGenerator, G_BA: cycleganGenerator, D_A: cycleganDiscriminator, D_B: cycleganDiscriminator },
     params: { G_AB: 1_965_059, G_BA: 1_965_059, D_A: 2_764_737, D_B: 2_764_737 },
-    fields: ['a', 'b'],
+    fields: { a: IMAGE, b: IMAGE },
     batch: 4,
+  },
+  srgan: {
+    family: srganFamily,
+    name: 'srgan-x4-16to64',
+    config: (batch) => {
+      const cfg = loadConfig('srgan-cifar', { train: { batchSize: batch } });
+      const model = srganFamily.modelSchema.parse({
+        family: 'srgan',
+        network: { arch: 'srresnet', width: 64, blocks: 8, norm: 'batch', sharedPrelu: true, inputSkip: 'none', dWidth: 64, dLayers: 4, dDense: 1024 },
+        loss: 'nonsaturating', pretrainSteps: 0, pixelLoss: 'mse', pixelWeight: 1, advWeight: 1e-3, optimizerG: SRGAN_ADAM, optimizerD: SRGAN_ADAM,
+      });
+      return { ...cfg, model } as RunConfig;
+    },
+    params: { G: 956_558, D: 13_079_745 },
+    fields: { input: [16, 16, 3], target: [64, 64, 3] },
+    batch: 16,
   },
 };
 
 /** The real family's build with the peer's networks in place of the ones its schema describes. */
 function peerFamily(m: PeerModel): string {
+  const specs = m.specs;
+  if (!specs) return m.family.name;
   const name = `${m.family.name}-peer`;
   registerFamily({
     name,
@@ -193,7 +224,7 @@ function peerFamily(m: PeerModel): string {
     build: (ctx) => m.family.build({
       ...ctx,
       network: (net, _spec, rng) => {
-        const spec = m.specs[net];
+        const spec = specs[net];
         if (!spec) throw new Error(`${name}: no peer network '${net}'`);
         return ctx.network(net, spec(), rng);
       },
@@ -203,21 +234,23 @@ function peerFamily(m: PeerModel): string {
 }
 
 /** One fixed batch of N(0, 1) images per field and batch size, as the peers' torch.randn (throughput only). */
-function fixedSource(fields: string[]): DataSource {
+function fixedSource(fieldShapes: Record<string, number[]>): DataSource {
   const rng = new Rng(0);
   const cache = new Map<number, Batch>();
-  const spec: Record<string, FieldSpec> = Object.fromEntries(fields.map((f) => [f, { shape: IMAGE, dtype: 'float32' }]));
+  const fields = Object.keys(fieldShapes);
+  const spec: Record<string, FieldSpec> = Object.fromEntries(fields.map((f) => [f, { shape: fieldShapes[f]!, dtype: 'float32' }]));
+  const first = fieldShapes[fields[0]!]!;
   return {
-    name: 'randn-64',
-    shape: IMAGE,
-    fields: { x: { shape: IMAGE, dtype: 'float32' }, ...spec },
+    name: 'randn',
+    shape: first,
+    fields: { x: { shape: first, dtype: 'float32' }, ...spec },
     numClasses: 0,
     range: [-1, 1],
     size: Infinity,
     nextBatch: (n: number) => {
       let b = cache.get(n);
       if (!b) {
-        const arrays = fields.map((f) => [f, Float32Array.from(rng.normalArray(n * SIDE * SIDE * 3))] as const);
+        const arrays = fields.map((f) => [f, Float32Array.from(rng.normalArray(n * fieldShapes[f]!.reduce((p, d) => p * d, 1)))] as const);
         cache.set(n, (b = { x: arrays[0]![1], ...Object.fromEntries(arrays) }));
       }
       return b;
@@ -248,7 +281,7 @@ async function printProfile(step: () => void, msPerStep: number): Promise<void> 
 
 const round = (x: number) => Math.round(x * 10) / 10;
 
-export async function measure(which: 'pix2pix' | 'cyclegan', o: { engine: string; threads: number; steps: number; warmup: number; batch?: number; profile?: boolean }): Promise<Record<string, unknown>> {
+export async function measure(which: BenchModel, o: { engine: string; threads: number; steps: number; warmup: number; batch?: number; profile?: boolean }): Promise<Record<string, unknown>> {
   const m = MODELS[which];
   const batch = o.batch ?? m.batch;
   const engine = await initEngine(o.engine as EngineName, { threads: o.threads, quiet: true });
@@ -292,10 +325,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       profile: { type: 'boolean', default: false },
     },
   });
-  if (values.model !== 'pix2pix' && values.model !== 'cyclegan') throw new Error(`--model must be pix2pix or cyclegan, got ${values.model}`);
+  const model = BENCH_MODELS.find((m) => m === values.model);
+  if (!model) throw new Error(`--model must be one of ${BENCH_MODELS.join(', ')}, got ${values.model}`);
   const ints = { steps: Number(values.steps), warmup: Number(values.warmup), threads: Number(values.threads), batch: values.batch === undefined ? undefined : Number(values.batch) };
   for (const [k, v] of Object.entries(ints)) {
     if (v !== undefined && (!Number.isInteger(v) || v < (k === 'steps' || k === 'batch' ? 1 : 0))) throw new Error(`--${k} must be a ${k === 'steps' || k === 'batch' ? 'positive' : 'non-negative'} integer, got ${v}`);
   }
-  console.log(JSON.stringify(await measure(values.model, { engine: values.engine, ...ints, profile: values.profile })));
+  console.log(JSON.stringify(await measure(model, { engine: values.engine, ...ints, profile: values.profile })));
 }

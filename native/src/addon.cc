@@ -398,6 +398,44 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// preluForward(heap, xOff, alphaOff, yOff, n, cols): cols divides n (cols 1: one shared slope)
+napi_value PreluForward(napi_env env, napi_callback_info info) {
+  Args args(env, info, "preluForward", 6);
+  Heap heap;
+  if (!args.ok || !heap.open(args)) return nullptr;
+  const double n = args.number(4);
+  const int cols = args.integer(5);
+  if (args.ok && (n < 0 || n != double(int64_t(n)) || cols < 1 || int64_t(n) % cols != 0)) args.fail("invalid n or cols");
+  const float* x = heap.at(args, args.number(1), n, "x");
+  const float* alpha = heap.at(args, args.number(2), cols, "alpha");
+  float* y = heap.at(args, args.number(3), n, "y");
+  if (!args.ok) return nullptr;
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  gKernels->preluForward(*gPool, x, alpha, y, int64_t(n), cols);
+  return undefinedValue(env);
+}
+
+// preluBackward(heap, dyOff, xOff, alphaOff, dxOff, dalphaOff, n, cols)
+napi_value PreluBackward(napi_env env, napi_callback_info info) {
+  Args args(env, info, "preluBackward", 8);
+  Heap heap;
+  if (!args.ok || !heap.open(args)) return nullptr;
+  const double n = args.number(6);
+  const int cols = args.integer(7);
+  if (args.ok && (n < 0 || n != double(int64_t(n)) || cols < 1 || int64_t(n) % cols != 0)) args.fail("invalid n or cols");
+  const float* dy = heap.at(args, args.number(1), n, "dy");
+  const float* x = heap.at(args, args.number(2), n, "x");
+  const float* alpha = heap.at(args, args.number(3), cols, "alpha");
+  float* dx = heap.at(args, args.number(4), n, "dx");
+  float* dalpha = heap.at(args, args.number(5), cols, "dalpha");
+  if (!args.ok) return nullptr;
+  std::lock_guard<std::mutex> lock(gConfigMutex);
+  ensureInitialized();
+  gKernels->preluBackward(*gPool, dy, x, alpha, dx, dalpha, int64_t(n), cols);
+  return undefinedValue(env);
+}
+
 // batchNormForward(heap, xOff, gammaOff, betaOff, rows, cols, eps, yOff, meanOff, varianceOff)
 napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   Args args(env, info, "batchNormForward", 10);
@@ -581,6 +619,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binaryBlock", nullptr, BinaryBlock, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"tile", nullptr, Tile, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"preluForward", nullptr, PreluForward, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"preluBackward", nullptr, PreluBackward, nullptr, nullptr, nullptr, kMethod, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

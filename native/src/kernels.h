@@ -88,6 +88,12 @@ struct KernelTable {
                const int64_t* reps);
   void (*transpose)(ThreadPool& pool, const uint32_t* x, uint32_t* out, int rank, const int64_t* shape,
                     const int* perm);
+  // PReLU of x [n / cols, cols] with slopes alpha [cols] (cols 1: one shared slope):
+  // y = x > 0 ? x : alpha * x.
+  void (*preluForward)(ThreadPool& pool, const float* x, const float* alpha, float* y, int64_t n, int cols);
+  // Its gradient: dx = dy * (x > 0 ? 1 : alpha), dalpha[c] = sum of dy * min(x, 0) over column c.
+  void (*preluBackward)(ThreadPool& pool, const float* dy, const float* x, const float* alpha, float* dx,
+                        float* dalpha, int64_t n, int cols);
 };
 
 constexpr int kMaxMoveRank = 8;

@@ -9,8 +9,8 @@
  * [B, H, W, C] → [B, C] for instance norm and AdaIN; gradients of broadcasts such as nearest
  * upsampling), the float32 elementwise ops a training step is made of (Add, Sub, Multiply, RealDiv
  * with equal shapes, scalars, per-channel rows or per-sample blocks such as [B, 1, 1, C]; Square,
- * Sqrt, Rsqrt, Neg, Relu, Step, ZerosLike, OnesLike), and Tile / Transpose of 4-byte tensors up to
- * rank 8. Other ops and cases stay on wasm. Results are deterministic and do not
+ * Sqrt, Rsqrt, Neg, Relu, Step, ZerosLike, OnesLike), Tile / Transpose of 4-byte tensors up to
+ * rank 8, and fused batch norm, instance norm and PReLU (forward and backward). Other ops and cases stay on wasm. Results are deterministic and do not
  * depend on the thread count (they may differ in the last bits between instruction sets). When the
  * addon is missing (no compiler at install time) this says so once on stderr and leaves wasm as is.
  */
@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { wasmKernelHooks } from './backend.ts';
 import { BN_GRAD_KERNEL, BN_KERNEL, IN_GRAD_KERNEL, IN_KERNEL, registerBatchNormGradient } from './batch_norm.ts';
+import { PRELU_GRAD_KERNEL, PRELU_KERNEL, registerPreluGradient } from './prelu.ts';
 
 type Info = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
@@ -82,6 +83,10 @@ export interface NativeAddon {
   /** Tile and Transpose of 4-byte elements, rank ≤ 8. */
   tile(heap: ArrayBuffer, x: number, out: number, shape: number[], reps: number[]): void;
   transpose(heap: ArrayBuffer, x: number, out: number, shape: number[], perm: number[]): void;
+  /** y = x > 0 ? x : alpha[c]·x over x [n / cols, cols]; cols 1: one shared slope. */
+  preluForward(heap: ArrayBuffer, x: number, alpha: number, y: number, n: number, cols: number): void;
+  /** dx = dy·(x > 0 ? 1 : alpha[c]), dalpha[c] = Σ dy·min(x, 0) over column c. */
+  preluBackward(heap: ArrayBuffer, dy: number, x: number, alpha: number, dx: number, dalpha: number, n: number, cols: number): void;
 }
 
 export interface NativeLoadResult {
@@ -556,6 +561,37 @@ function instanceNormTrainingGradKernel({ inputs, attrs, backend }: KernelArgs):
   return [dx, dgamma, dbeta];
 }
 
+// ---- fused PReLU ----------------------------------------------------------------------------------
+
+/** y = PReLU(x) with alpha [1] (one shared slope) or [C] (x's last axis); see prelu.ts. */
+function preluKernel({ inputs, backend }: KernelArgs): Info {
+  const x = inputs.x!, alpha = inputs.alpha!;
+  const y = backend.makeOutput(x.shape.slice(), 'float32');
+  lib().preluForward(heapOf(backend), offsetOf(backend, x), offsetOf(backend, alpha), offsetOf(backend, y),
+    util.sizeFromShape(x.shape), alpha.shape[0]!);
+  return y;
+}
+
+/** [dx, dalpha] of PReLU from dy and the forward pass's x and alpha. */
+function preluGradKernel({ inputs, backend }: KernelArgs): Info[] {
+  const dy = inputs.dy!, x = inputs.x!, alpha = inputs.alpha!;
+  const dx = backend.makeOutput(x.shape.slice(), 'float32');
+  const dalpha = backend.makeOutput(alpha.shape.slice(), 'float32');
+  lib().preluBackward(heapOf(backend), offsetOf(backend, dy), offsetOf(backend, x), offsetOf(backend, alpha),
+    offsetOf(backend, dx), offsetOf(backend, dalpha), util.sizeFromShape(x.shape), alpha.shape[0]!);
+  return [dx, dalpha];
+}
+
+/** Gantry's own kernels (no wasm kernel to replace): the fused normalisations and PReLU. */
+const FUSED_KERNELS: Record<string, (args: KernelArgs) => Info | Info[]> = {
+  [BN_KERNEL]: batchNormTrainingKernel,
+  [BN_GRAD_KERNEL]: batchNormTrainingGradKernel,
+  [IN_KERNEL]: instanceNormTrainingKernel,
+  [IN_GRAD_KERNEL]: instanceNormTrainingGradKernel,
+  [PRELU_KERNEL]: preluKernel,
+  [PRELU_GRAD_KERNEL]: preluGradKernel,
+};
+
 const NATIVE_KERNELS: Record<string, (args: KernelArgs) => Info> = {
   BatchMatMul: batchMatMul,
   _FusedMatMul: fusedMatMul,
@@ -610,10 +646,10 @@ export function registerNativeKernels(): boolean {
       disposeFunc: previous?.disposeFunc,
     });
   }
-  tf.registerKernel({ kernelName: BN_KERNEL, backendName: 'wasm', kernelFunc: batchNormTrainingKernel as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: BN_GRAD_KERNEL, backendName: 'wasm', kernelFunc: batchNormTrainingGradKernel as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: IN_KERNEL, backendName: 'wasm', kernelFunc: instanceNormTrainingKernel as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: IN_GRAD_KERNEL, backendName: 'wasm', kernelFunc: instanceNormTrainingGradKernel as unknown as tf.KernelFunc });
+  registerPreluGradient();
+  for (const [kernelName, kernelFunc] of Object.entries(FUSED_KERNELS)) {
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  }
   nativeRegistered = true;
   return true;
 }
@@ -626,7 +662,7 @@ export function unregisterNativeKernels(): void {
     const previous = previousKernels.get(kernelName);
     if (previous) tf.registerKernel(previous);
   }
-  for (const kernelName of [BN_KERNEL, BN_GRAD_KERNEL, IN_KERNEL, IN_GRAD_KERNEL]) tf.unregisterKernel(kernelName, 'wasm');
+  for (const kernelName of Object.keys(FUSED_KERNELS)) tf.unregisterKernel(kernelName, 'wasm');
   previousKernels.clear();
   nativeRegistered = false;
 }

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../core/rng.ts';
 import { initBackend } from './backend.ts';
 import { batchNormTraining, instanceNormFused } from './batch_norm.ts';
+import { prelu } from './prelu.ts';
 import {
   installNativeKernelHook, loadNativeKernels, nativeAddon, nativeKernelsRegistered, unregisterNativeKernels,
 } from './native_kernels.ts';
@@ -82,6 +83,11 @@ const CASES: Case[] = [
   ...conv('odd k2 s3', [2, 10, 11, 18], [2, 2, 18, 7], 3, 'same'),
   ...conv('odd k4 s2 ci33', [1, 15, 15, 33], [4, 4, 33, 9], 2, 'same'),
   ...conv('dilated k3', [1, 12, 12, 4], [3, 3, 4, 6], 1, 'same', 2),
+  // Few output channels (the forward pass gathers per-tap GEMM columns): SRResNet's 9x9 RGB tail, a
+  // stride-2 one, and a wide image whose columns are computed in bands of output rows.
+  ...conv('srgan tail k9 co3', [2, 20, 18, 64], [9, 9, 64, 3], 1, 'same'),
+  ...conv('few out k5 s2 co2', [2, 11, 13, 16], [5, 5, 16, 2], 2, 'same'),
+  ...conv('few out banded k9 co4', [1, 14, 1000, 8], [9, 9, 8, 4], 1, 'same'),
   // MLP and dense-layer sizes.
   matmul('dense G', [64, 100], [100, 6272]),
   matmul('dense G grad W', [64, 100], [64, 6272], true, false),
@@ -139,6 +145,16 @@ function relativeError(got: Float32Array, want: Float32Array): number {
   return diff / Math.max(scale, 1e-30);
 }
 
+/** Runs `build` in a tidy, reads its tensors back and checks that no tensor leaked. */
+function readBack(build: () => tf.Tensor[]): Float32Array[] {
+  const before = tf.memory().numTensors;
+  const outs = tf.tidy(build);
+  const data = outs.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(outs);
+  assert.equal(tf.memory().numTensors, before);
+  return data;
+}
+
 function bitsEqual(a: Float32Array, b: Float32Array): boolean {
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 }
@@ -155,7 +171,7 @@ describe('native kernels', { skip: missing ?? false }, () => {
   before(async () => {
     const native = nativeAddon()! as unknown as Record<string, (...args: unknown[]) => unknown>;
     for (const name of ['matmul', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'reduceRows', 'binary', 'unary',
-      'batchNormForward', 'batchNormBackward']) {
+      'batchNormForward', 'batchNormBackward', 'preluForward', 'preluBackward']) {
       const f = native[name]!;
       native[name] = (...args: unknown[]) => {
         calls.set(name, (calls.get(name) ?? 0) + 1);
@@ -239,8 +255,7 @@ describe('native kernels', { skip: missing ?? false }, () => {
       const x = rand(shape), gamma = rand([c]), beta = rand([c]), w = rand(shape);
       const run = async (backend: 'cpu' | 'wasm') => {
         await tf.setBackend(backend);
-        const before = tf.memory().numTensors;
-        const outs = tf.tidy(() => {
+        return readBack(() => {
           const xt = tf.tensor(x.data, shape), gt = tf.tensor1d(gamma.data), bt = tf.tensor1d(beta.data);
           const wt = tf.tensor(w.data, shape);
           // A weighted sum as the loss, so every element of dy differs.
@@ -250,10 +265,6 @@ describe('native kernels', { skip: missing ?? false }, () => {
           const { y, mean, variance } = batchNormTraining(xt, gt as tf.Tensor1D, bt as tf.Tensor1D, 1e-5);
           return [y, mean, variance, ...grads];
         });
-        const data = outs.map((t) => t.dataSync() as Float32Array);
-        tf.dispose(outs);
-        assert.equal(tf.memory().numTensors, before);
-        return data;
       };
       const want = await run('cpu');
       calls.clear();
@@ -278,8 +289,7 @@ describe('native kernels', { skip: missing ?? false }, () => {
       };
       const run = async (backend: 'cpu' | 'wasm') => {
         await tf.setBackend(backend);
-        const before = tf.memory().numTensors;
-        const outs = tf.tidy(() => {
+        return readBack(() => {
           const xt = tf.tensor(x.data, shape), gt = tf.tensor1d(gamma.data), bt = tf.tensor1d(beta.data);
           const wt = tf.tensor(w.data, shape);
           const norm = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
@@ -287,10 +297,6 @@ describe('native kernels', { skip: missing ?? false }, () => {
           const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(norm(a, g, b), wt)))([xt, gt, bt]);
           return [norm(xt, gt, bt), ...grads];
         });
-        const data = outs.map((t) => t.dataSync() as Float32Array);
-        tf.dispose(outs);
-        assert.equal(tf.memory().numTensors, before);
-        return data;
       };
       const want = await run('cpu');
       calls.clear();
@@ -302,6 +308,50 @@ describe('native kernels', { skip: missing ?? false }, () => {
         assert.ok(err < 1e-4, `instanceNorm [${shape}] ${name}: relative error ${err.toExponential(2)}`);
       });
     }
+  });
+
+  it('fuse PReLU, forward and gradients, like the composite ops; twiceDifferentiable keeps the composite', async () => {
+    // Shared slope (SRGAN's nn.PReLU()) large enough to split across threads, per-channel slopes, odd sizes.
+    for (const [shape, slopes] of [[[4, 32, 32, 64], 1], [[2, 9, 9, 64], 64], [[3, 5, 7], 7], [[5], 1]] as Array<[number[], number]>) {
+      const x = rand(shape), w = rand(shape);
+      for (let i = 0; i < x.data.length; i += 17) x.data[i] = 0; // PReLU's kink
+      const alpha = { shape: [slopes], data: rng.uniformArray(slopes, 0, 0.5) };
+      const run = async (backend: 'cpu' | 'wasm', threads = 1) => {
+        loadNativeKernels({ threads });
+        await tf.setBackend(backend);
+        return readBack(() => {
+          const xt = tf.tensor(x.data, shape), at = tf.tensor(alpha.data, alpha.shape), wt = tf.tensor(w.data, shape);
+          const grads = tf.grads((a: tf.Tensor, s: tf.Tensor) => tf.sum(tf.mul(prelu(a, s), wt)))([xt, at]);
+          return [prelu(xt, at), ...grads];
+        });
+      };
+      const want = await run('cpu');
+      calls.clear();
+      const got = await run('wasm');
+      assert.equal(calls.get('preluForward'), 2, 'one fused forward per call');
+      assert.equal(calls.get('preluBackward'), 1, 'one fused backward');
+      ['y', 'dx', 'dalpha'].forEach((name, i) => {
+        const err = relativeError(got[i]!, want[i]!);
+        assert.ok(err < 1e-4, `prelu [${shape}] slopes ${slopes} ${name}: relative error ${err.toExponential(2)}`);
+      });
+      const two = await run('wasm', 2);
+      two.forEach((t, i) => assert.ok(bitsEqual(t, got[i]!), `prelu [${shape}]: output ${i} differs between 1 and 2 threads`));
+    }
+    // A gradient penalty's second-order gradient: the composite form, whose d²/dx dalpha is 1 − step(x).
+    const x = rand([2, 6, 6, 8]);
+    const second = async (backend: 'cpu' | 'wasm') => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const at = tf.tensor1d([0.25]);
+        const g = tf.grad((s: tf.Tensor) => tf.sum(tf.square(tf.grad((a: tf.Tensor) => tf.sum(tf.square(prelu(a, s, { twiceDifferentiable: true }))))(tf.tensor(x.data, x.shape)))));
+        return g(at).dataSync() as Float32Array;
+      });
+    };
+    const want = await second('cpu');
+    calls.clear();
+    const got = await second('wasm');
+    assert.equal(calls.get('preluForward'), undefined, 'twiceDifferentiable: no fused kernel');
+    assert.ok(relativeError(got, want) < 1e-4 && Math.abs(want[0]!) > 0);
   });
 
   it('follow TF.js on NaN for Step and Relu', async () => {

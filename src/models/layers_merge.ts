@@ -3,6 +3,7 @@
  * token embeddings and PReLU. All are twice differentiable (the embedding only w.r.t. its table).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { prelu as preluOp } from '../backend/prelu.ts';
 import { registerLayer, type LayerBuildContext, type LayerImpl } from './layer_api.ts';
 import { layerError, needInputs, needInt, needNumber, needOneInput } from './layers_common.ts';
 
@@ -115,11 +116,10 @@ const prelu: LayerImpl<PreluSpec> = {
     ctx.param('alpha', tf.fill([spec.shared ? 1 : inShape[inShape.length - 1]!], 0.25));
     return inShape.slice();
   },
-  apply(layer, [x]) {
-    // x · (alpha + (1 − alpha) · step(x)): step has a zero gradient, so this is twice differentiable,
-    // unlike tf.prelu whose gradient goes through `greater`.
-    const alpha = layer.params.alpha!;
-    return tf.mul(x!, tf.add(alpha, tf.mul(tf.sub(1, alpha), tf.step(x!))));
+  apply(layer, [x], opts) {
+    // One fused kernel each way on the native engine; elsewhere, or when a gradient penalty differentiates
+    // through it, x · (alpha + (1 − alpha) · step(x)) (twice differentiable: step's gradient is zero).
+    return preluOp(x!, layer.params.alpha!, { twiceDifferentiable: opts.twiceDifferentiable });
   },
 };
 
