@@ -263,7 +263,7 @@ export function buildProgram(): Command {
     .command('bench')
     .description('benchmark training and generation speed; prints one JSON object')
     .option('--quick', 'fewer steps')
-    .option('--only <rows>', 'comma-separated rows to run: dcgan, layers, pix2pix, cyclegan (default all)')
+    .option('--only <rows>', 'comma-separated rows to run: dcgan, layers, pix2pix, cyclegan, srgan, upscale (default all)')
     .action(async (o: { quick?: boolean; only?: string }) => {
       const benchFile = new URL('../../bench/bench.ts', import.meta.url);
       if (!fs.existsSync(benchFile)) throw new UsageError('bench/bench.ts is missing from this install');

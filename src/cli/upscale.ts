@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { encodeImageExact } from '../core/images.ts';
 import { encodeNpy, readNpy } from '../core/npy.ts';
 import { decodeImageFile, isDir, listImageFiles } from '../data/image_folder.ts';
@@ -132,7 +133,7 @@ export async function upscaleCommand(run: string, o: UpscaleOptions): Promise<Up
     let pixels = 0;
     const results: Float32Array[] = [];
     for (const im of images) {
-      const y = await runTiled((t) => u.net.apply({ [u.input]: t }, { training: false }), im.x, im.shape, u.scale, u.outChannels, o);
+      const y = await runTiled((t) => tf.clipByValue(u.net.apply({ [u.input]: t }, { training: false }), -1, 1), im.x, im.shape, u.scale, u.outChannels, o);
       const shape = [im.shape[0] * u.scale, im.shape[1] * u.scale, u.outChannels];
       pixels += shape[0]! * shape[1]!;
       if (toNpy) results.push(y);

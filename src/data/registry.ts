@@ -134,6 +134,8 @@ const srSchema = z
     crop: z.number().int().min(8).max(1024).optional(),
     /** Photo folders: HR test crop side (default 256). */
     evalCrop: z.number().int().min(8).max(4096).optional(),
+    /** Photo folders: shrink (bicubic) photos whose longer side exceeds this first (oversampled files carry little detail per pixel). */
+    maxSide: z.number().int().min(8).max(16384).optional(),
     /** Photo folders without train/ and test/: the last `holdout` photos by name are the test split. */
     holdout: z.number().int().min(0).optional(),
     limit: limit.optional(),
@@ -296,7 +298,7 @@ function srPairs(cfg: SrConfig, split: Split): PairedSet {
   if (cfg.from && !cfg.dir) return downscalePairs(loadStoredSet(cfg.from, split), cfg.scale);
   const dir = srPhotoDir(cfg);
   const evalCrop = cfg.evalCrop ?? DEFAULT_SR_EVAL_CROP;
-  return photoEvalPairs(loadPhotos(photoFiles(dir, split, { holdout: cfg.holdout, limit: cfg.limit }), evalCrop), evalCrop, cfg.scale);
+  return photoEvalPairs(loadPhotos(photoFiles(dir, split, { holdout: cfg.holdout, limit: cfg.limit }), evalCrop, cfg.maxSide), evalCrop, cfg.scale);
 }
 
 /**
@@ -343,7 +345,7 @@ async function openUnaugmented(cfg: DatasetConfig, seed: number): Promise<DataSo
     case 'sr': {
       if (cfg.from && !cfg.dir) return pairedSource(`sr${cfg.scale}(${cfg.from.name})`, downscalePairs(loadStoredSet(cfg.from, 'train'), cfg.scale), seed);
       const crop = cfg.crop ?? DEFAULT_SR_CROP;
-      const photos = loadPhotos(photoFiles(srPhotoDir(cfg), 'train', { holdout: cfg.holdout, limit: cfg.limit }), crop);
+      const photos = loadPhotos(photoFiles(srPhotoDir(cfg), 'train', { holdout: cfg.holdout, limit: cfg.limit }), crop, cfg.maxSide);
       return photoCropSource(`sr${cfg.scale}(photos)`, photos, crop, cfg.scale, seed);
     }
     case 'unpaired': {

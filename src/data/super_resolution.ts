@@ -75,17 +75,28 @@ export function photoFiles(dir: string, split: Split, opts: PhotoFolderOptions =
   return files;
 }
 
-/** Decodes photos to RGB bytes (alpha composited over black). */
-export function loadPhotos(files: string[], minSide: number): Photo[] {
+/**
+ * Decodes photos to RGB bytes (alpha composited over black). With `maxSide`, a photo whose longer side is
+ * larger is first shrunk (bicubic, antialiased) to it: many photo files (wallpapers) are oversampled, so
+ * at native size a ×2 bicubic round trip is already near-lossless and there is little detail to restore.
+ */
+export function loadPhotos(files: string[], minSide: number, maxSide?: number): Photo[] {
   return files.map((file) => {
     const img = decodeNonEmpty(file);
-    if (img.width < minSide || img.height < minSide) throw new Error(`${file}: ${img.width}×${img.height} is smaller than the ${minSide}-px crops taken from it`);
-    const pixels = new Uint8Array(img.width * img.height * 3);
+    let pixels: Uint8Array = new Uint8Array(img.width * img.height * 3);
     for (let p = 0; p < img.width * img.height; p++) {
       const a = img.rgba[4 * p + 3]! / 255;
       for (let k = 0; k < 3; k++) pixels[3 * p + k] = Math.round(img.rgba[4 * p + k]! * a);
     }
-    return { file, height: img.height, width: img.width, pixels };
+    let [height, width] = [img.height, img.width];
+    if (maxSide !== undefined && Math.max(width, height) > maxSide) {
+      const f = maxSide / Math.max(width, height);
+      const [h, w] = [Math.max(1, Math.round(height * f)), Math.max(1, Math.round(width * f))];
+      pixels = resizeBicubicBytes(pixels, height, width, 3, h, w);
+      [height, width] = [h, w];
+    }
+    if (width < minSide || height < minSide) throw new Error(`${file}: ${width}×${height}${maxSide ? ` (after shrinking to maxSide ${maxSide})` : ''} is smaller than the ${minSide}-px crops taken from it`);
+    return { file, height, width, pixels };
   });
 }
 

@@ -40,12 +40,12 @@ export function defaultSrMetrics(cfg: RunConfig): string[] {
   return pairedFeatureDataset(cfg) ? ['sr', 'fid', 'kid'] : ['sr'];
 }
 
-/** A fully convolutional generator on LR images of any size [count, ...lrShape], in batches. */
+/** A fully convolutional generator on LR images of any size [count, ...lrShape], in batches, clipped to [−1, 1] (a skip-connected output can overshoot). */
 export function upscaleImages(net: Network, lr: Float32Array, count: number, lrShape: readonly number[], scale: number, outChannels: number): Promise<Float32Array> {
   const [h, w, c] = lrShape as [number, number, number];
   const per = h * w * c;
   const batch = Math.max(1, Math.floor(EVAL_LR_PIXELS / (h * w)));
-  return runInBatches(count, per * scale * scale * (outChannels / c), batch, (i, m) => net.apply(tf.tensor(lr.subarray(i * per, (i + m) * per), [m, h, w, c]), { training: false }));
+  return runInBatches(count, per * scale * scale * (outChannels / c), batch, (i, m) => tf.clipByValue(net.apply(tf.tensor(lr.subarray(i * per, (i + m) * per), [m, h, w, c]), { training: false }), -1, 1));
 }
 
 export async function evaluateSr(t: Trainer, cfg: RunConfig, opts: SrEvalOptions): Promise<MetricRecord> {
