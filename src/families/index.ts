@@ -4,3 +4,4 @@ import './cyclegan.ts';
 import './classifier.ts';
 import './vae.ts';
 import './pix2pix.ts';
+import './inpaint.ts';

@@ -33,7 +33,14 @@ export interface PreluSpec { type: 'prelu' }
  */
 export interface ReplaceLumaSpec { type: 'replaceLuma'; clip?: [number, number] }
 
-export type MergeLayerSpec = AddSpec | ConcatSpec | DropoutSpec | EmbeddingSpec | PreluSpec | ReplaceLumaSpec;
+/**
+ * Mask compositing (inpainting): inputs an image [H, W, C], a mask [H, W, 1] (1 where a pixel is missing) and
+ * optionally a fill [H, W, C]; out = image·(1 − mask) + fill·mask, the image with its hole zeroed when no fill
+ * is given. Known pixels pass through exactly where the mask is 0.
+ */
+export interface MaskCompositeSpec { type: 'maskComposite' }
+
+export type MergeLayerSpec = AddSpec | ConcatSpec | DropoutSpec | EmbeddingSpec | PreluSpec | ReplaceLumaSpec | MaskCompositeSpec;
 
 export const LUMA_WEIGHTS = [0.299, 0.587, 0.114] as const;
 
@@ -142,4 +149,19 @@ const replaceLuma: LayerImpl<ReplaceLumaSpec> = {
   },
 };
 
-for (const impl of [add, concat, dropout, embedding, prelu, replaceLuma]) registerLayer(impl as unknown as LayerImpl);
+const maskComposite: LayerImpl<MaskCompositeSpec> = {
+  type: 'maskComposite',
+  arity: 'many',
+  build(ctx, _spec, inShapes) {
+    const [image, mask, fill] = inShapes as [number[], number[], number[] | undefined];
+    const ok = (inShapes.length === 2 || inShapes.length === 3) && image.length === 3 && mask.length === 3 && mask[2] === 1 && mask[0] === image[0] && mask[1] === image[1] && (!fill || fill.join() === image.join());
+    if (!ok) throw layerError(ctx.id, 'maskComposite', `needs an image [H, W, C], a mask [H, W, 1] and optionally a fill [H, W, C], got ${inShapes.map((s) => `[${s}]`).join(', ')}`);
+    return image.slice();
+  },
+  apply(_layer, [image, mask, fill]) {
+    const kept = tf.mul(image!, tf.sub(1, mask!));
+    return fill ? tf.add(kept, tf.mul(fill, mask!)) : kept;
+  },
+};
+
+for (const impl of [add, concat, dropout, embedding, prelu, replaceLuma, maskComposite]) registerLayer(impl as unknown as LayerImpl);

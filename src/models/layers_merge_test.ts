@@ -40,6 +40,14 @@ const lumaRef = (clip?: [number, number]) => ([c, g]: F64[]): F64 =>
     return clip ? Math.min(clip[1], Math.max(clip[0], o)) : o;
   });
 
+/** image·(1 − m) + fill·m, the mask broadcast over channels (m is any real here: finite differences need no 0/1). */
+const compositeRef = ([x, m, fill]: F64[]): F64 =>
+  map(x!, (v, i) => {
+    const c = x!.shape[x!.shape.length - 1]!;
+    const mv = m!.data[Math.floor(i / c)]!;
+    return v * (1 - mv) + (fill ? fill.data[i]! * mv : 0);
+  });
+
 const CASES: LayerCase[] = [
   { name: 'add of three', spec: { type: 'add' }, inShapes: [[4, 3, 2], [4, 3, 2], [4, 3, 2]], secondOrder: true,
     reference: ([a, b, c]) => map(a!, (v, i) => v + b!.data[i]! + c!.data[i]!) },
@@ -58,6 +66,8 @@ const CASES: LayerCase[] = [
   { name: 'replaceLuma', spec: { type: 'replaceLuma' }, inShapes: [[3, 2, 3], [3, 2, 1]], secondOrder: true, reference: lumaRef() },
   // Wide bounds: finite differences are meaningless at the clip's kinks; clipping itself is checked below.
   { name: 'replaceLuma clipped', spec: { type: 'replaceLuma', clip: [-50, 50] }, inShapes: [[2, 2, 3], [2, 2, 1]], reference: lumaRef([-50, 50]) },
+  { name: 'maskComposite with a fill', spec: { type: 'maskComposite' }, inShapes: [[3, 2, 3], [3, 2, 1], [3, 2, 3]], secondOrder: true, reference: compositeRef },
+  { name: 'maskComposite zeroing the hole', spec: { type: 'maskComposite' }, inShapes: [[2, 3, 1], [2, 3, 1]], secondOrder: true, reference: compositeRef },
   { name: 'prelu', spec: { type: 'prelu' }, inShapes: [[3, 3, 4]], secondOrder: true,
     reference: ([x], { alpha }) => map(x!, (v, i) => (v > 0 ? v : v * alpha!.data[i % 4]!)) },
 ];
@@ -90,5 +100,7 @@ describe('merge layers', () => {
     expectBuildError({ type: 'prelu' }, [[]], /channel axis/);
     expectBuildError({ type: 'replaceLuma' }, [[4, 4, 3], [4, 4, 3]], /gray one \[H, W, 1\]/);
     expectBuildError({ type: 'replaceLuma', clip: [1, -1] }, [[4, 4, 3], [4, 4, 1]], /lo < hi/);
+    expectBuildError({ type: 'maskComposite' }, [[4, 4, 3], [4, 4, 3]], /a mask \[H, W, 1\]/);
+    expectBuildError({ type: 'maskComposite' }, [[4, 4, 3], [4, 4, 1], [4, 4, 1]], /a fill \[H, W, C\]/);
   });
 });

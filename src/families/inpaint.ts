@@ -1,0 +1,136 @@
+/**
+ * The `inpaint` family: image completion. The generator (translation_nets.ts `inpaintGenerator`) takes the
+ * image with its hole zeroed and the mask (1 = missing) as an extra channel, a U-Net fills it, and its output
+ * is composited, x·(1 − m) + G·m, so known pixels are kept exactly. One PatchGAN D judges the completed image
+ * given the mask (the mask concatenated as its conditioning input, as pix2pix's D sees its input), so its
+ * patches can tell where the hole is. G minimizes λ_hole·L1 over the hole + λ_adv·adversarial; one G phase,
+ * then one D phase on the same batch and G's completions (detached), D's loss halved as pix2pix's.
+ * Batches come from `data: { name: inpaint, from: …, masks: … }` (x and a seeded mask per example).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { optimizerSchema } from '../core/config.ts';
+import type { Rng } from '../core/rng.ts';
+import { getLoss, LOSS_NAMES } from '../losses/adversarial.ts';
+import { l1Loss } from '../losses/terms.ts';
+import { inpaintGenerator, pairDiscriminator, unetArchSchema } from '../models/translation_nets.ts';
+import { defineFamily, type FamilyBuildContext, type FamilyInstance, type Phase, type StepContext } from './family.ts';
+
+const ADAM = { type: 'adam', lr: 0.0002, beta1: 0.5, beta2: 0.999 } as const;
+
+export const inpaintModelSchema = z
+  .object({
+    family: z.literal('inpaint'),
+    network: unetArchSchema,
+    loss: z.enum(LOSS_NAMES as unknown as [string, ...string[]]).default('nonsaturating'),
+    /** Weight of the mean L1 error over the hole's pixels. */
+    holeWeight: z.number().min(0).default(100),
+    /** Weight of the adversarial term (0: a plain L1-trained completion network, D still trains). */
+    advWeight: z.number().min(0).default(1),
+    optimizerG: optimizerSchema.default(ADAM),
+    optimizerD: optimizerSchema.default(ADAM),
+  })
+  .strict();
+
+export type InpaintModelConfig = z.infer<typeof inpaintModelSchema>;
+
+/** Fixed images and masks for sample grids and the export's examples. */
+const PREVIEW = 64;
+
+interface Held {
+  x: tf.Tensor;
+  mask: tf.Tensor;
+  fake: tf.Tensor;
+}
+
+function buildInpaint(model: InpaintModelConfig, ctx: FamilyBuildContext<unknown>): FamilyInstance {
+  const { data } = ctx;
+  const shape = data.fields.x?.shape;
+  const maskShape = data.fields.mask?.shape;
+  if (!shape || shape.length !== 3 || !maskShape) {
+    throw new Error(`the inpaint family needs images with hole masks (data: { name: inpaint, from: { name: cifar10 | fashion-mnist | …, … }, masks: center|boxes|strokes|mixed }); ${data.name} has fields ${Object.keys(data.fields).join(', ')}`);
+  }
+  const G = ctx.network('G', inpaintGenerator(model.network, shape));
+  const D = ctx.network('D', pairDiscriminator(model.network, maskShape, shape));
+  const loss = getLoss(model.loss as never);
+  // Read ahead of the stream and put back, so training sees the same batches; kept with the checkpoint.
+  const cursor = data.getState();
+  const first = data.nextBatch(PREVIEW);
+  const preview = { x: tf.variable(tf.tensor(first.x, [PREVIEW, ...shape]), false), mask: tf.variable(tf.tensor(first.mask!, [PREVIEW, ...maskShape]), false) };
+  data.setState(cursor);
+  let held: Held | null = null;
+  const releaseHeld = () => {
+    if (held) tf.dispose([held.x, held.mask, held.fake]);
+    held = null;
+  };
+
+  const gPhase: Phase<{ x: tf.Tensor; mask: tf.Tensor }> = {
+    name: 'G',
+    group: 'G',
+    reportAs: 'g_loss',
+    prepare(c: StepContext) {
+      const batch = c.nextBatch();
+      return { x: tf.tensor(batch.x, [c.batchSize, ...shape]), mask: tf.tensor(batch.mask!, [c.batchSize, ...maskShape]) };
+    },
+    loss(c, { x, mask }) {
+      const o = c.applyOptions;
+      const fake = G.apply({ x, mask }, o);
+      const adv = loss.generator(D.apply({ input: mask, x: fake }, o));
+      const l1 = l1Loss(fake, x, mask);
+      const total = tf.add(tf.mul(adv, model.advWeight), tf.mul(l1, model.holeWeight)) as tf.Scalar;
+      releaseHeld();
+      held = { x: tf.keep(x), mask: tf.keep(mask), fake: tf.keep(fake) };
+      return { total, parts: { g_adv: adv, l1_hole: l1 } };
+    },
+  };
+
+  const dPhase: Phase<Held> = {
+    name: 'D',
+    group: 'D',
+    reportAs: 'd_loss',
+    prepare() {
+      if (!held) throw new Error('inpaint: the D phase runs after the G phase of the same step');
+      return held;
+    },
+    loss(c, { x, mask, fake }) {
+      const o = c.applyOptions;
+      const d = tf.mul(loss.discriminator(D.apply({ input: mask, x }, o), D.apply({ input: mask, x: fake }, o)), 0.5) as tf.Scalar;
+      return { total: d };
+    },
+    after: releaseHeld,
+  };
+
+  return {
+    networks: { G, D },
+    groups: [
+      { name: 'G', networks: ['G'], optimizer: model.optimizerG },
+      { name: 'D', networks: ['D'], optimizer: model.optimizerD },
+    ],
+    phases: [gPhase, dPhase] as Phase<never>[],
+    numClasses: 0,
+    sampler: { network: 'G', inputs: { x: { kind: 'image', shape }, mask: { kind: 'image', shape: maskShape } } },
+    sampleInputs(n: number, rng: Rng, opts = {}) {
+      const given = opts.inputs;
+      if (given?.x || given?.mask) {
+        if (!given.x || !given.mask) throw new Error('inpaint: give both the images (x) and their masks (mask)');
+        return { x: tf.tensor(given.x, [n, ...shape]), mask: tf.tensor(given.mask, [n, ...maskShape]) };
+      }
+      const idx = tf.tensor1d(Int32Array.from({ length: n }, (_, i) => (i < PREVIEW ? i : rng.int(PREVIEW))), 'int32');
+      const out = { x: tf.gather(preview.x, idx), mask: tf.gather(preview.mask, idx) };
+      idx.dispose();
+      return out;
+    },
+    getState: () => ({ tensors: { preview_x: preview.x, preview_mask: preview.mask } }),
+    setState({ tensors }) {
+      if (!tensors?.preview_x || !tensors.preview_mask) throw new Error('inpaint: the checkpoint lacks the preview images and masks');
+      preview.x.assign(tensors.preview_x);
+      preview.mask.assign(tensors.preview_mask);
+    },
+    dispose() {
+      releaseHeld();
+      tf.dispose([preview.x, preview.mask]);
+    },
+  };
+}
+
+export const inpaintFamily = defineFamily('inpaint', 'inpainting: U-Net on the masked image + mask, output composited; mask-conditioned PatchGAN; λ·L1 on the hole + adversarial', inpaintModelSchema, buildInpaint);
