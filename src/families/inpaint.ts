@@ -3,7 +3,7 @@
  * image with its hole zeroed and the mask (1 = missing) as an extra channel, a U-Net fills it, and its output
  * is composited, x·(1 − m) + G·m, so known pixels are kept exactly. One PatchGAN D judges the completed image
  * given the mask (the mask concatenated as its conditioning input, as pix2pix's D sees its input), so its
- * patches can tell where the hole is. G minimizes λ_hole·L1 over the hole + λ_adv·adversarial; one G phase,
+ * patches can tell where the hole is. G minimizes λ_hole·L1 (+ λ_L2·MSE) over the hole + λ_adv·adversarial; one G phase,
  * then one D phase on the same batch and G's completions (detached), D's loss halved as pix2pix's.
  * Batches come from `data: { name: inpaint, from: …, masks: … }` (x and a seeded mask per example).
  */
@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { optimizerSchema } from '../core/config.ts';
 import type { Rng } from '../core/rng.ts';
 import { getLoss, LOSS_NAMES } from '../losses/adversarial.ts';
-import { l1Loss } from '../losses/terms.ts';
+import { l1Loss, l2Loss } from '../losses/terms.ts';
 import { inpaintGenerator, pairDiscriminator, unetArchSchema } from '../models/translation_nets.ts';
 import { defineFamily, type FamilyBuildContext, type FamilyInstance, type Phase, type StepContext } from './family.ts';
 
@@ -25,6 +25,8 @@ export const inpaintModelSchema = z
     loss: z.enum(LOSS_NAMES as unknown as [string, ...string[]]).default('nonsaturating'),
     /** Weight of the mean L1 error over the hole's pixels. */
     holeWeight: z.number().min(0).default(100),
+    /** Weight of the mean squared error over the hole (PSNR's own measure; 0: L1 only). */
+    l2Weight: z.number().min(0).default(0),
     /** Weight of the adversarial term (0: a plain L1-trained completion network, D still trains). */
     advWeight: z.number().min(0).default(1),
     optimizerG: optimizerSchema.default(ADAM),
@@ -77,10 +79,15 @@ function buildInpaint(model: InpaintModelConfig, ctx: FamilyBuildContext<unknown
       const fake = G.apply({ x, mask }, o);
       const adv = loss.generator(D.apply({ input: mask, x: fake }, o));
       const l1 = l1Loss(fake, x, mask);
-      const total = tf.add(tf.mul(adv, model.advWeight), tf.mul(l1, model.holeWeight)) as tf.Scalar;
+      let total = tf.add(tf.mul(adv, model.advWeight), tf.mul(l1, model.holeWeight)) as tf.Scalar;
+      const parts: Record<string, tf.Scalar> = { g_adv: adv, l1_hole: l1 };
+      if (model.l2Weight > 0) {
+        parts.l2_hole = l2Loss(fake, x, mask);
+        total = tf.add(total, tf.mul(parts.l2_hole, model.l2Weight)) as tf.Scalar;
+      }
       releaseHeld();
       held = { x: tf.keep(x), mask: tf.keep(mask), fake: tf.keep(fake) };
-      return { total, parts: { g_adv: adv, l1_hole: l1 } };
+      return { total, parts };
     },
   };
 
