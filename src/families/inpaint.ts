@@ -14,7 +14,8 @@ import type { Rng } from '../core/rng.ts';
 import { getLoss, LOSS_NAMES } from '../losses/adversarial.ts';
 import { l1Loss, l2Loss } from '../losses/terms.ts';
 import { inpaintGenerator, pairDiscriminator, unetArchSchema } from '../models/translation_nets.ts';
-import { defineFamily, type FamilyBuildContext, type FamilyInstance, type Phase, type StepContext } from './family.ts';
+import { defineFamily, type FamilyBuildContext, type FamilyInstance, type StepContext } from './family.ts';
+import { gdGroups, pairedAdversarialPhases } from './paired_adversarial.ts';
 
 const ADAM = { type: 'adam', lr: 0.0002, beta1: 0.5, beta2: 0.999 } as const;
 
@@ -39,12 +40,6 @@ export type InpaintModelConfig = z.infer<typeof inpaintModelSchema>;
 /** Fixed images and masks for sample grids and the export's examples. */
 const PREVIEW = 64;
 
-interface Held {
-  x: tf.Tensor;
-  mask: tf.Tensor;
-  fake: tf.Tensor;
-}
-
 function buildInpaint(model: InpaintModelConfig, ctx: FamilyBuildContext<unknown>): FamilyInstance {
   const { data } = ctx;
   const shape = data.fields.x?.shape;
@@ -60,60 +55,33 @@ function buildInpaint(model: InpaintModelConfig, ctx: FamilyBuildContext<unknown
   const first = data.nextBatch(PREVIEW);
   const preview = { x: tf.variable(tf.tensor(first.x, [PREVIEW, ...shape]), false), mask: tf.variable(tf.tensor(first.mask!, [PREVIEW, ...maskShape]), false) };
   data.setState(cursor);
-  let held: Held | null = null;
-  const releaseHeld = () => {
-    if (held) tf.dispose([held.x, held.mask, held.fake]);
-    held = null;
-  };
-
-  const gPhase: Phase<{ x: tf.Tensor; mask: tf.Tensor }> = {
-    name: 'G',
-    group: 'G',
-    reportAs: 'g_loss',
+  const pair = pairedAdversarialPhases({
+    family: 'inpaint',
+    G,
+    D,
+    loss,
     prepare(c: StepContext) {
       const batch = c.nextBatch();
-      return { x: tf.tensor(batch.x, [c.batchSize, ...shape]), mask: tf.tensor(batch.mask!, [c.batchSize, ...maskShape]) };
+      const x = tf.tensor(batch.x, [c.batchSize, ...shape]);
+      const mask = tf.tensor(batch.mask!, [c.batchSize, ...maskShape]);
+      return { cond: mask, real: x, feeds: { x, mask } };
     },
-    loss(c, { x, mask }) {
-      const o = c.applyOptions;
-      const fake = G.apply({ x, mask }, o);
-      const adv = loss.generator(D.apply({ input: mask, x: fake }, o));
+    generatorLoss(adv, fake, { cond: mask, real: x }) {
       const l1 = l1Loss(fake, x, mask);
       let total = tf.add(tf.mul(adv, model.advWeight), tf.mul(l1, model.holeWeight)) as tf.Scalar;
-      const parts: Record<string, tf.Scalar> = { g_adv: adv, l1_hole: l1 };
+      const parts: Record<string, tf.Scalar> = { l1_hole: l1 };
       if (model.l2Weight > 0) {
         parts.l2_hole = l2Loss(fake, x, mask);
         total = tf.add(total, tf.mul(parts.l2_hole, model.l2Weight)) as tf.Scalar;
       }
-      releaseHeld();
-      held = { x: tf.keep(x), mask: tf.keep(mask), fake: tf.keep(fake) };
       return { total, parts };
     },
-  };
-
-  const dPhase: Phase<Held> = {
-    name: 'D',
-    group: 'D',
-    reportAs: 'd_loss',
-    prepare() {
-      if (!held) throw new Error('inpaint: the D phase runs after the G phase of the same step');
-      return held;
-    },
-    loss(c, { x, mask, fake }) {
-      const o = c.applyOptions;
-      const d = tf.mul(loss.discriminator(D.apply({ input: mask, x }, o), D.apply({ input: mask, x: fake }, o)), 0.5) as tf.Scalar;
-      return { total: d };
-    },
-    after: releaseHeld,
-  };
+  });
 
   return {
     networks: { G, D },
-    groups: [
-      { name: 'G', networks: ['G'], optimizer: model.optimizerG },
-      { name: 'D', networks: ['D'], optimizer: model.optimizerD },
-    ],
-    phases: [gPhase, dPhase] as Phase<never>[],
+    groups: gdGroups(model.optimizerG, model.optimizerD),
+    phases: pair.phases,
     numClasses: 0,
     sampler: { network: 'G', inputs: { x: { kind: 'image', shape }, mask: { kind: 'image', shape: maskShape } } },
     sampleInputs(n: number, rng: Rng, opts = {}) {
@@ -134,7 +102,7 @@ function buildInpaint(model: InpaintModelConfig, ctx: FamilyBuildContext<unknown
       preview.mask.assign(tensors.preview_mask);
     },
     dispose() {
-      releaseHeld();
+      pair.release();
       tf.dispose([preview.x, preview.mask]);
     },
   };
