@@ -23,6 +23,8 @@ export const inpaintModelSchema = z
   .object({
     family: z.literal('inpaint'),
     network: unetArchSchema,
+    /** What the U-Net sees in the hole: 'zero', or 'smooth' (push-pull interpolation of the known pixels, which the U-Net then corrects). */
+    inputFill: z.enum(['zero', 'smooth']).default('zero'),
     loss: z.enum(LOSS_NAMES as unknown as [string, ...string[]]).default('nonsaturating'),
     /** Weight of the mean L1 error over the hole's pixels. */
     holeWeight: z.number().min(0).default(100),
@@ -47,7 +49,7 @@ function buildInpaint(model: InpaintModelConfig, ctx: FamilyBuildContext<unknown
   if (!shape || shape.length !== 3 || !maskShape) {
     throw new Error(`the inpaint family needs images with hole masks (data: { name: inpaint, from: { name: cifar10 | fashion-mnist | …, … }, masks: center|boxes|strokes|mixed }); ${data.name} has fields ${Object.keys(data.fields).join(', ')}`);
   }
-  const G = ctx.network('G', inpaintGenerator(model.network, shape));
+  const G = ctx.network('G', inpaintGenerator(model.network, shape, model.inputFill));
   const D = ctx.network('D', pairDiscriminator(model.network, maskShape, shape));
   const loss = getLoss(model.loss as never);
   // Read ahead of the stream and put back, so training sees the same batches; kept with the checkpoint.

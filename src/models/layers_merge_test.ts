@@ -1,4 +1,7 @@
 import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { getLayer } from './layer_api.ts';
 import { Rng } from '../core/rng.ts';
 import './layers_merge.ts';
 import { at, expectBuildError, f64, testCases, type F64, type LayerCase } from './layer_testing.ts';
@@ -101,6 +104,27 @@ describe('merge layers', () => {
     expectBuildError({ type: 'replaceLuma' }, [[4, 4, 3], [4, 4, 3]], /gray one \[H, W, 1\]/);
     expectBuildError({ type: 'replaceLuma', clip: [1, -1] }, [[4, 4, 3], [4, 4, 1]], /lo < hi/);
     expectBuildError({ type: 'maskComposite' }, [[4, 4, 3], [4, 4, 3]], /a mask \[H, W, 1\]/);
+    expectBuildError({ type: 'smoothFill' }, [[4, 4, 3], [4, 5, 1]], /needs an image \[H, W, C\] and a mask \[H, W, 1\]/);
+    expectBuildError({ type: 'smoothFill', iterations: -1 }, [[4, 4, 3], [4, 4, 1]], /iterations to be an integer ≥ 0/);
     expectBuildError({ type: 'maskComposite' }, [[4, 4, 3], [4, 4, 1], [4, 4, 1]], /a fill \[H, W, C\]/);
+  });
+  it('smoothFill keeps known pixels exactly, keeps a constant, stays within the known range, and fills a linear ramp closely', () => {
+    const layer = (iterations?: number) => ({ spec: { type: 'smoothFill', iterations }, params: {} }) as never;
+    const fill = (x: number[], m: number[], shape: [number, number, number], iterations?: number) =>
+      tf.tidy(() => getLayer('smoothFill').apply(layer(iterations), [tf.tensor(x, [1, ...shape]), tf.tensor(m, [1, shape[0], shape[1], 1])], { training: false }).dataSync());
+    const H = 12;
+    const mask = Array.from({ length: H * H }, (_, p) => (Math.floor(p / H) >= 3 && Math.floor(p / H) < 9 && p % H >= 2 && p % H < 10 ? 1 : 0));
+    const ramp = Array.from({ length: H * H }, (_, p) => -0.6 + 0.1 * (p % H));
+    const y = fill(ramp, mask, [H, H, 1]);
+    let worst = 0;
+    for (let p = 0; p < H * H; p++) {
+      if (!mask[p]) assert.equal(y[p], Math.fround(ramp[p]!), 'a known pixel changed');
+      else worst = Math.max(worst, Math.abs(y[p]! - ramp[p]!));
+      assert.ok(y[p]! >= -0.6 - 1e-6 && y[p]! <= 0.5 + 1e-6, 'outside the known range');
+    }
+    assert.ok(worst < 0.08, `ramp error ${worst}`);
+    assert.ok(worst < Math.max(...Array.from(fill(ramp, mask, [H, H, 1], 0), (v, p) => Math.abs(v - ramp[p]!))), 'the relaxation sweeps bring it closer');
+    const flat = fill(new Array(H * H * 3).fill(0.25), mask, [H, H, 3]);
+    assert.ok(flat.every((v) => Math.abs(v - 0.25) < 1e-6));
   });
 });

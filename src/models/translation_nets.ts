@@ -201,17 +201,21 @@ function unetNodes(g: GraphBuilder, arch: UnetArch, inShape: number[], outChanne
 
 /**
  * The inpainting generator: inputs the image `x` [H, W, C] (its hole's values are never read) and `mask`
- * [H, W, 1] (1 = missing). The hole is zeroed, the mask concatenated as an extra channel, a U-Net fills the
- * image, and the output is composited, x·(1 − mask) + U-Net·mask, so known pixels pass through exactly.
+ * [H, W, 1] (1 = missing). The hole is zeroed (`fill` 'zero') or filled smoothly from its surroundings
+ * ('smooth': push-pull interpolation, a `smoothFill` node), the mask concatenated as an extra channel, a U-Net
+ * fills the image ('smooth': its output is a correction added to the smooth fill), and the output is
+ * composited, x·(1 − mask) + U-Net·mask, so known pixels pass through exactly.
  */
-export function inpaintGenerator(arch: UnetArch, shape: number[]): GraphSpec {
+export function inpaintGenerator(arch: UnetArch, shape: number[], fill: 'zero' | 'smooth' = 'zero'): GraphSpec {
   if (arch.keepInputLuma) throw new Error('inpaint generator: keepInputLuma is for gray → colour translation');
   const [h, w, c] = shape as [number, number, number];
   const g = new GraphBuilder('x');
-  const masked = g.add({ type: 'maskComposite' }, ['x', 'mask']);
-  g.add({ type: 'concat' }, [masked, 'mask']);
+  const first = g.add(fill === 'smooth' ? { type: 'smoothFill' } : { type: 'maskComposite' }, ['x', 'mask']);
+  g.add({ type: 'concat' }, [first, 'mask']);
   unetNodes(g, arch, [h, w, c + 1], c);
-  g.add({ type: 'maskComposite' }, ['x', 'mask', g.last]);
+  // 'smooth': the U-Net's tanh output is a correction added to the smooth fill (clipped to the data range).
+  if (fill === 'smooth') g.add({ type: 'add' }, [first, g.last]);
+  g.add(fill === 'smooth' ? { type: 'maskComposite', clip: [-1, 1] } : { type: 'maskComposite' }, ['x', 'mask', g.last]);
   return { inputs: { x: { shape }, mask: { shape: [h, w, 1] } }, nodes: g.nodes, outputs: [g.last], initStd: 0.02 };
 }
 
