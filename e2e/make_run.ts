@@ -74,7 +74,8 @@ train: { steps: 60, batchSize: 8, logEvery: 20, sampleEvery: 60, checkpointEvery
 
 export const E2E_INPAINT_PRESET = 'e2e-inpaint-fashion';
 
-// Fashion-MNIST at its own 28 px (padded to 32 inside the U-Net), trained on mixed masks for the Inpaint page.
+// Fashion-MNIST at its own 28 px (padded to 32 inside the U-Net), trained on mixed masks for the Inpaint page; the
+// smooth input fill (as inpaint-cifar), so the browser's push-pull fill is checked against Node's too.
 const INPAINT_CONFIG = `name: ${E2E_INPAINT_PRESET}
 description: tiny inpainting run for the studio's Inpaint page test
 seed: 1
@@ -82,6 +83,7 @@ data: { name: inpaint, from: { name: fashion-mnist, limit: 512 }, masks: mixed }
 model:
   family: inpaint
   network: { arch: unet, width: 8, depth: 3, dropoutBlocks: 0, dLayers: 1 }
+  inputFill: smooth
   optimizerG: { type: adam, lr: 0.002, beta1: 0.5 }
 train: { steps: 100, batchSize: 16, logEvery: 20, sampleEvery: 100, checkpointEvery: 100 }
 `;
