@@ -1,7 +1,8 @@
 /**
  * Creates real, trained run folders for the end-to-end tests with the `gantry` CLI: a small conditional
  * DCGAN on MNIST (so the generate page shows its class picker), trained for a couple of hundred steps,
- * and a tiny image CycleGAN and pix2pix (for the Translate page), trained for a hundred and sixty steps.
+ * a tiny image CycleGAN and pix2pix (for the Translate page), trained for a hundred and sixty steps, and a
+ * tiny inpainting run (for the Inpaint page).
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -71,6 +72,22 @@ model:
 train: { steps: 60, batchSize: 8, logEvery: 20, sampleEvery: 60, checkpointEvery: 60 }
 `;
 
+export const E2E_INPAINT_PRESET = 'e2e-inpaint-fashion';
+
+// Fashion-MNIST at its own 28 px (padded to 32 inside the U-Net), trained on mixed masks for the Inpaint page; the
+// smooth input fill (as inpaint-cifar), so the browser's push-pull fill is checked against Node's too.
+const INPAINT_CONFIG = `name: ${E2E_INPAINT_PRESET}
+description: tiny inpainting run for the studio's Inpaint page test
+seed: 1
+data: { name: inpaint, from: { name: fashion-mnist, limit: 512 }, masks: mixed }
+model:
+  family: inpaint
+  network: { arch: unet, width: 8, depth: 3, dropoutBlocks: 0, dLayers: 1 }
+  inputFill: smooth
+  optimizerG: { type: adam, lr: 0.002, beta1: 0.5 }
+train: { steps: 100, batchSize: 16, logEvery: 20, sampleEvery: 100, checkpointEvery: 100 }
+`;
+
 /** Trains `config` (YAML text, its preset name `preset`) into `runsDir/name` with the real CLI. */
 async function trainWithCli(runsDir: string, name: string, preset: string, config: string): Promise<MadeRun> {
   const dir = path.join(runsDir, name);
@@ -92,4 +109,9 @@ export function makeTrainedRun(runsDir: string, name: string): Promise<MadeRun> 
 /** Trains the tiny image CycleGAN (or pix2pix) into `runsDir/name`. */
 export function makeTranslationRun(runsDir: string, name: string, family: 'cyclegan' | 'pix2pix' = 'cyclegan'): Promise<MadeRun> {
   return family === 'cyclegan' ? trainWithCli(runsDir, name, E2E_TRANSLATE_PRESET, TRANSLATE_CONFIG) : trainWithCli(runsDir, name, E2E_PIX2PIX_PRESET, PIX2PIX_CONFIG);
+}
+
+/** Trains the tiny inpainting run into `runsDir/name`. */
+export function makeInpaintRun(runsDir: string, name: string): Promise<MadeRun> {
+  return trainWithCli(runsDir, name, E2E_INPAINT_PRESET, INPAINT_CONFIG);
 }

@@ -1,7 +1,8 @@
 /**
  * End-to-end tests of `gantry serve` in headless Chromium: the runs list, a run's generate page drawing
  * from its exported model, the translate page drawing a CycleGAN's outputs in both directions (checked
- * pixel by pixel against `gantry translate` in Node), the in-page playground reaching ring8 mode coverage,
+ * pixel by pixel against `gantry translate` in Node), the inpaint page filling a hole painted with the mouse
+ * (checked against `gantry inpaint` in Node), the in-page playground reaching ring8 mode coverage,
  * live SSE metrics, and refused path traversal. Screenshots of the pages go to docs/img/.
  *
  * Needs `npm run build:web` first (`npm run test:e2e` does it) and Chromium at /usr/bin/chromium.
@@ -19,7 +20,7 @@ import { runSweep } from '../src/sweep/sweep.ts';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { CHROMIUM_PATH, launchBrowser, type Browser } from './browser.ts';
-import { makeTrainedRun, makeTranslationRun, REPO_ROOT, type MadeRun } from './make_run.ts';
+import { makeInpaintRun, makeTrainedRun, makeTranslationRun, REPO_ROOT, type MadeRun } from './make_run.ts';
 import { encodeNpy, readNpy } from '../src/core/npy.ts';
 import { bytesToRange, imageToInput } from '../src/data/resize.ts';
 import type { TestImages } from '../src/serve/api_types.ts';
@@ -372,6 +373,61 @@ describe('studio end to end', { timeout: 400_000, skip: noChromium }, () => {
     assert.deepEqual((await canvasRgb(page, 'translate-target')).rgb, toRgbBytes(image('b'), [1, 16, 16, 1], 0), 'the ground truth shown is the test target');
     assert.equal(await page.locator('#direction-ba').count(), 0, 'pix2pix translates one way');
     assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('the inpaint page fills a hole painted with the mouse, as gantry inpaint does in Node on the same mask', { timeout: 180_000 }, async () => {
+    const ip = await makeInpaintRun(runsDir, 'e2e-inpaint');
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${server.url}/#/runs/${ip.name}`);
+    await page.locator('#inpaint-link').click();
+    await page.waitForURL(/#\/runs\/e2e-inpaint\/inpaint$/);
+    await page.locator('#inpaint-output[data-source="test-0"]').waitFor({ timeout: 60_000 });
+    assert.equal(await page.locator('#inpaint-output').getAttribute('data-missing'), String(14 * 14), 'the page starts with the centre hole');
+    await page.locator('#test-strip canvas.thumb[data-index="3"]').click();
+    await page.locator('#inpaint-output[data-source="test-3"]').waitFor({ timeout: 15_000 });
+    await page.click('#clear-mask');
+    await page.locator('#inpaint-output[data-missing="0"]').waitFor({ timeout: 15_000 });
+    // Two strokes with the mouse across the editor (256 px on screen for 28 image pixels).
+    const box = (await page.locator('#inpaint-editor').boundingBox())!;
+    const drawn = Number(await page.locator('#inpaint-output').getAttribute('data-drawn'));
+    for (const [from, to] of [[[0.2, 0.3], [0.8, 0.45]], [[0.5, 0.15], [0.45, 0.85]]] as const) {
+      await page.mouse.move(box.x + from[0] * box.width, box.y + from[1] * box.height);
+      await page.mouse.down();
+      await page.mouse.move(box.x + to[0] * box.width, box.y + to[1] * box.height, { steps: 12 });
+      await page.mouse.up();
+    }
+    await page.waitForFunction((n) => Number(document.getElementById('inpaint-output')!.dataset.drawn) >= n + 2, drawn, { timeout: 15_000 });
+    // The mask the page used, read back from its mask view (white = missing), and the test image.
+    const maskView = await canvasRgb(page, 'inpaint-mask');
+    assert.deepEqual([maskView.width, maskView.height], [28, 28]);
+    const mask = Float32Array.from({ length: 28 * 28 }, (_, p) => (maskView.rgb[3 * p]! > 127 ? 1 : 0));
+    const missing = mask.reduce((a, b) => a + b, 0);
+    assert.ok(missing > 40 && missing < 400, `${missing} pixels painted`);
+    assert.equal(await page.locator('#inpaint-output').getAttribute('data-missing'), String(missing));
+    const tests = (await (await fetch(`${server.url}/api/runs/${ip.name}/test-images?n=12`)).json()) as TestImages;
+    const x = bytesToRange(Buffer.from(tests.a.pixels, 'base64').subarray(3 * 784, 4 * 784), [-1, 1]);
+    const stem = path.join(tmp, 'inpaint-node');
+    fs.writeFileSync(`${stem}-x.npy`, encodeNpy(x, [1, 28, 28, 1]));
+    fs.writeFileSync(`${stem}-m.npy`, encodeNpy(mask, [1, 28, 28]));
+    await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/gantry.js'), 'inpaint', ip.dir, '--in', `${stem}-x.npy`, '--mask', `${stem}-m.npy`, '--out', `${stem}-y.npy`], { cwd: REPO_ROOT, timeout: 60_000 });
+    const want = readNpy(`${stem}-y.npy`);
+    const got = await canvasRgb(page, 'inpaint-output');
+    const wantRgb = toRgbBytes(want.data, want.shape, 0);
+    const diff = maxDiff(got.rgb, wantRgb);
+    assert.ok(diff <= 3, `the page's completion differs from Node's by up to ${diff}/255`);
+    // Known pixels are the test image's; the hole is filled with something other than the original.
+    const truth = toRgbBytes(x, [1, 28, 28, 1], 0);
+    let holeDiff = 0;
+    for (let p = 0; p < 28 * 28; p++) {
+      if (!mask[p]) assert.ok(Math.abs(got.rgb[3 * p]! - truth[3 * p]!) <= 1, `known pixel ${p} changed`);
+      else holeDiff += Math.abs(wantRgb[3 * p]! - truth[3 * p]!);
+    }
+    assert.ok(holeDiff > 0, 'the hole came back as the original: the generator saw it');
+    assert.deepEqual(errors, []);
+    await screenshot(page, 'studio-inpaint.png');
     await page.close();
   });
 

@@ -2,7 +2,7 @@
 import { readSamples } from '../metrics/samples_io.ts';
 
 // Kept here (not imported from evaluate.ts) so that argument errors come before TensorFlow.js loads.
-const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'conf', 'stacked', 'acc', 'paired', 'labels', 'cycle', 'sr'];
+const IMAGE_METRICS = ['fid', 'kid', 'is', 'pr', 'dc', 'conf', 'stacked', 'acc', 'paired', 'labels', 'cycle', 'sr', 'inpaint'];
 
 export async function evalCommand(run: string | undefined, o: Record<string, unknown>): Promise<Record<string, unknown>> {
   let metrics = String(o.metrics ?? 'auto').split(',').map((m) => m.trim()).filter(Boolean);

@@ -1,5 +1,5 @@
 /**
- * The `gantry` command line: thin wrappers over the library (train, sample, translate, upscale, eval, presets, serve, bench, sweep, worker).
+ * The `gantry` command line: thin wrappers over the library (train, sample, translate, upscale, inpaint, eval, presets, serve, bench, sweep, worker).
  * Every command returns an exit code; errors print one clear message, never a stack trace for user errors.
  */
 import fs from 'node:fs';
@@ -163,10 +163,26 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('inpaint')
+    .description('fill the holes of images with an inpaint run (a mask is 1 where pixels are missing)')
+    .argument('<run>', 'run folder')
+    .requiredOption('--in <path>', 'a PNG/JPEG image, a folder of them, or a float32 .npy [N, H, W, C] in the data range')
+    .requiredOption('--mask <mask>', "center, random (seeded boxes), a PNG/JPEG (white = missing; a folder: matched by name), or a .npy [N, H, W] / [N, H, W, 1] of 0/1")
+    .requiredOption('--out <path>', 'a .png (one image, or with --grid one image of masked | filled rows), a .npy, or a folder (same file names)')
+    .option('--grid', 'write masked input | completion side by side')
+    .option('--seed <s>', "seed of --mask random", intArg('--seed', 0), 0)
+    .option('--backend <name>', 'tensor engine', backendArg, 'auto')
+    .action(async (run: string, o: { in: string; mask: string; out: string; grid?: boolean; seed: number; backend: string }) => {
+      await setupBackend(o.backend);
+      const { inpaintCommand } = await import('./inpaint.ts');
+      await inpaintCommand(run, o);
+    });
+
+  program
     .command('eval')
     .description('measure a run (or a folder/.npy of samples) and print one JSON object')
     .argument('[run]', 'run folder')
-    .option('--metrics <list>', 'comma-separated: modes,fid,kid,is,pr,dc,stacked,acc,paired,labels,cycle,sr (default: modes on 2-D data, stacked on Stacked MNIST, fid,kid,is,pr,dc on images, plus acc for conditional runs; paired,fid,kid for pix2pix runs; labels,cycle,fid,kid for CycleGAN runs between image domains; sr (Y-PSNR/SSIM beside bicubic) plus fid,kid where a feature net applies for SRGAN runs)', 'auto')
+    .option('--metrics <list>', 'comma-separated: modes,fid,kid,is,pr,dc,stacked,acc,paired,labels,cycle,sr,inpaint (default: modes on 2-D data, stacked on Stacked MNIST, fid,kid,is,pr,dc on images, plus acc for conditional runs; paired,fid,kid for pix2pix runs; labels,cycle,fid,kid for CycleGAN runs between image domains; sr (Y-PSNR/SSIM beside bicubic) plus fid,kid where a feature net applies for SRGAN runs; inpaint,fid for inpaint runs)', 'auto')
     .option('--peer <name>', 'super-resolution runs: also score a pretrained peer on the same images (esrgan-slim)')
     .option('--sr-dir <dir>', 'score any upscaled images in this folder against --hr-dir (Y-PSNR/SSIM, --scale px of border cropped)')
     .option('--hr-dir <dir>', 'the originals of --sr-dir, matched by relative path')

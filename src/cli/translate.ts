@@ -65,7 +65,7 @@ function fromNetwork(net: Network, input: string, output: string, range: [number
 }
 
 /** The exported sampler network (export/model.json + weights), built without the dataset. */
-function readExportModel(file: string): ExportedModel {
+export function readExportModel(file: string): ExportedModel {
   let model: ExportedModel;
   try {
     model = JSON.parse(fs.readFileSync(file, 'utf8')) as ExportedModel;
@@ -76,14 +76,26 @@ function readExportModel(file: string): ExportedModel {
   return model;
 }
 
-/** An exported generator network with its weights, and the export's description. */
+/** An exported one-image generator network with its weights, the export's description and its input's name. */
 export function loadExportNetwork(dir: string): { net: Network; model: ExportedModel; input: string } {
   const file = path.join(dir, 'model.json');
   const model = readExportModel(file);
   const imageInputs = Object.entries(model.inputs).filter(([, i]) => i.kind === 'image');
   if (imageInputs.length !== 1 || Object.keys(model.inputs).length !== 1) {
-    throw new TranslateError(`${file}: the exported ${model.family ?? ''} generator takes ${Object.entries(model.inputs).map(([k, i]) => `${k} (${i.kind})`).join(', ')}, not one image: translate and upscale need an image-to-image run (use 'gantry sample' for generators)`);
+    const hint = model.family === 'inpaint' ? "use 'gantry inpaint' for inpainting runs" : "use 'gantry sample' for generators";
+    throw new TranslateError(`${file}: the exported ${model.family ?? ''} generator takes ${Object.entries(model.inputs).map(([k, i]) => `${k} (${i.kind})`).join(', ')}, not one image: translate needs a pix2pix or cyclegan run, upscale an srgan run (${hint})`);
   }
+  return { net: loadExportedNetwork(dir, model), model, input: imageInputs[0]![0] };
+}
+
+function loadExport(dir: string): Translator {
+  const { net, model, input } = loadExportNetwork(dir);
+  return fromNetwork(net, input, model.output, model.range, () => net.dispose());
+}
+
+/** The exported network of `dir` (its model.json already read as `model`), weights loaded and checked. */
+export function loadExportedNetwork(dir: string, model: ExportedModel): Network {
+  const file = path.join(dir, 'model.json');
   const entries = model.weightsManifest.flatMap((g) => g.weights);
   const blob = fs.readFileSync(path.join(dir, model.weightsManifest[0]!.paths[0]!));
   const net = new Network(`translate${process.pid}`, model.network, new Rng(0));
@@ -106,12 +118,7 @@ export function loadExportNetwork(dir: string): { net: Network; model: ExportedM
     net.dispose();
     throw e;
   }
-  return { net, model, input: imageInputs[0]![0] };
-}
-
-function loadExport(dir: string): Translator {
-  const { net, model, input } = loadExportNetwork(dir);
-  return fromNetwork(net, input, model.output, model.range, () => net.dispose());
+  return net;
 }
 
 async function loadTranslator(run: string, reverse: boolean): Promise<Translator> {
@@ -138,7 +145,7 @@ async function loadTranslator(run: string, reverse: boolean): Promise<Translator
   }
 }
 
-interface Inputs {
+export interface Inputs {
   x: Float32Array;
   count: number;
   /** Output names (relative, .png) for folder output; one entry for a single image. */
@@ -173,7 +180,7 @@ function readImages(files: string[], root: string | null, shape: [number, number
   return { x, count: files.length, names, kind: root ? 'folder' : 'image' };
 }
 
-function readInputs(p: string, shape: [number, number, number], range: [number, number]): Inputs {
+export function readInputs(p: string, shape: [number, number, number], range: [number, number]): Inputs {
   if (!fs.existsSync(p)) throw new TranslateError(`--in: ${p} not found`);
   if (isDir(p)) {
     const files = listImageFiles(p);

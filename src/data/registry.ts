@@ -17,6 +17,7 @@ import { loadFashionMnist, loadMnist, loadMnistRaw, type Split } from './mnist.t
 import { MNIST_M_SEEDS, mnistMSet } from './mnist_m.ts';
 import { loadPairedSet, pairedSource, type PairedOptions, type PairedSet } from './paired.ts';
 import { PAIRED_TASKS, pairedTaskSet } from './paired_tasks.ts';
+import { inpaintSource, MASK_KINDS } from './inpaint.ts';
 import { adaptImages, adaptImageSet, type ImageAdapt } from './resize.ts';
 import { makeShapesSet } from './shapes.ts';
 import { stackedMnistSet, stackedMnistSource } from './stacked_mnist.ts';
@@ -142,6 +143,19 @@ const srSchema = z
   })
   .strict();
 
+/** Inpainting (inpaint.ts): a stored image dataset's images with seeded hole masks (1 = missing) per example. */
+const inpaintSchema = z
+  .object({
+    name: z.literal('inpaint'),
+    /** The images: mnist, fashion-mnist, cifar10, an image folder or mnist-m (with its own augment, limit, …). */
+    from: z.discriminatedUnion('name', [domainVariants[2], domainVariants[3], domainVariants[4], domainVariants[6], domainVariants[7]]),
+    /** Training masks (evaluation always scores 'center' and 'boxes' on fixed masks). */
+    masks: z.enum(MASK_KINDS).default('mixed'),
+    /** 'center' (alone or in 'mixed'): the square hole's side in px; default half the image. */
+    holeSize: z.number().int().positive().optional(),
+  })
+  .strict();
+
 const unpairedSchema = z.object({ name: z.literal('unpaired'), a: domainConfigSchema, b: domainConfigSchema }).strict();
 
 const captionedSchema = z
@@ -169,7 +183,7 @@ const shapesSchema = z
   .strict();
 
 /** The `data` section of a run config. */
-export const datasetConfigSchema = z.discriminatedUnion('name', [...domainVariants, pairedSchema, pairedTaskSchema, srSchema, unpairedSchema, captionedSchema, shapesSchema]);
+export const datasetConfigSchema = z.discriminatedUnion('name', [...domainVariants, pairedSchema, pairedTaskSchema, srSchema, inpaintSchema, unpairedSchema, captionedSchema, shapesSchema]);
 
 /** A validated dataset config (defaults applied). */
 export type DatasetConfig = z.infer<typeof datasetConfigSchema>;
@@ -280,10 +294,10 @@ function pairedOptions(cfg: Extract<DatasetConfig, { name: 'paired' }>): PairedO
   };
 }
 
-/** The dataset whose images a paired task's targets are (its feature network scores translations), else undefined. */
+/** The dataset whose images a paired task's targets (or an inpainting set's images) are (its feature network scores the outputs), else undefined. */
 export function pairedTargetDataset(input: DatasetConfigInput): DatasetConfig | undefined {
   const cfg = parseDatasetConfig(input);
-  return cfg.name === 'paired-task' || cfg.name === 'sr' ? cfg.from : undefined;
+  return cfg.name === 'paired-task' || cfg.name === 'sr' || cfg.name === 'inpaint' ? cfg.from : undefined;
 }
 
 type SrConfig = Extract<DatasetConfig, { name: 'sr' }>;
@@ -348,6 +362,8 @@ async function openUnaugmented(cfg: DatasetConfig, seed: number): Promise<DataSo
       const photos = loadPhotos(photoFiles(srPhotoDir(cfg), 'train', { holdout: cfg.holdout, limit: cfg.limit }), crop, cfg.maxSide);
       return photoCropSource(`sr${cfg.scale}(photos)`, photos, crop, cfg.scale, seed);
     }
+    case 'inpaint':
+      return inpaintSource(await openDataSource(cfg.from, seed), cfg.masks, seed, { holeSize: cfg.holeSize });
     case 'unpaired': {
       for (const k of ['a', 'b'] as const) {
         if (cfg[k].name === 'folder' && !cfg[k].dir) throw new Error(`unpaired data: domain ${k.toUpperCase()} is an image folder with no 'dir': give --data-a DIR --data-b DIR (or data.${k}.dir in the config)`);
@@ -375,7 +391,7 @@ export async function openDataSource(input: DatasetConfigInput, seed: number): P
 
 /**
  * A whole split in memory (8-bit; imageSetToUnit gives floats), for metrics: the images that are the
- * batches' `x` (paired: the targets; unpaired: domain a; captioned: the distinct images). Stacked
+ * batches' `x` (paired: the targets; inpaint: the whole images; unpaired: domain a; captioned: the distinct images). Stacked
  * MNIST gives `evalCount` triples drawn with a fixed seed from the MNIST split of that name. Toy
  * mixtures have no stored split: sample them with sampleToy (toy.ts) instead.
  */
@@ -400,6 +416,7 @@ export async function loadEvalSet(input: DatasetConfigInput, split: Split): Prom
     case 'paired':
       return loadPairedSet(pairedOptions(cfg), split).target;
     case 'paired-task':
+    case 'inpaint':
       return loadStoredSet(cfg.from, split);
     case 'sr':
       return srPairs(cfg, split).target;
@@ -452,6 +469,9 @@ export function dataFlagOverrides(data: { name: string }, flags: DataFlags): Rec
       return Object.keys(own).length ? own : undefined;
     case 'paired-task':
       if (two) throw new Error('--data-a/--data-b: this preset makes its pairs from one dataset; use pix2pix-folders for two folders of your own');
+      return Object.keys(own).length ? { from: own } : undefined;
+    case 'inpaint':
+      if (two) throw new Error('--data-a/--data-b: an inpainting preset reads one image dataset; give --data-dir');
       return Object.keys(own).length ? { from: own } : undefined;
     case 'unpaired': {
       const domains = data as { a?: { name?: string }; b?: { name?: string } };

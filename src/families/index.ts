@@ -5,3 +5,4 @@ import './classifier.ts';
 import './vae.ts';
 import './pix2pix.ts';
 import './srgan.ts';
+import './inpaint.ts';

@@ -11,8 +11,9 @@ import { optimizerSchema } from '../core/config.ts';
 import { getLoss, LOSS_NAMES } from '../losses/adversarial.ts';
 import { l1Loss } from '../losses/terms.ts';
 import { pairDiscriminator, unetArchSchema, unetGenerator } from '../models/translation_nets.ts';
+import { defineFamily, type FamilyBuildContext, type FamilyInstance, type StepContext } from './family.ts';
 import { imagePreview } from './image_preview.ts';
-import { defineFamily, type FamilyBuildContext, type FamilyInstance, type Phase, type StepContext } from './family.ts';
+import { gdGroups, pairedAdversarialPhases } from './paired_adversarial.ts';
 
 const PIX2PIX_ADAM = { type: 'adam', lr: 0.0002, beta1: 0.5, beta2: 0.999 } as const;
 
@@ -33,12 +34,6 @@ export type Pix2pixModelConfig = z.infer<typeof pix2pixModelSchema>;
 /** Fixed inputs for sample grids and the export's examples. */
 const PREVIEW = 64;
 
-interface Held {
-  input: tf.Tensor;
-  target: tf.Tensor;
-  fake: tf.Tensor;
-}
-
 function buildPix2pix(model: Pix2pixModelConfig, ctx: FamilyBuildContext<unknown>): FamilyInstance {
   const { data } = ctx;
   const inShape = data.fields.input?.shape;
@@ -50,62 +45,33 @@ function buildPix2pix(model: Pix2pixModelConfig, ctx: FamilyBuildContext<unknown
   const D = ctx.network('D', pairDiscriminator(model.network, inShape, outShape));
   const loss = getLoss(model.loss as never);
   const preview = imagePreview('pix2pix', data, 'input', inShape, PREVIEW);
-  let held: Held | null = null;
-  const releaseHeld = () => {
-    if (held) tf.dispose([held.input, held.target, held.fake]);
-    held = null;
-  };
-
-  const gPhase: Phase<{ input: tf.Tensor; target: tf.Tensor }> = {
-    name: 'G',
-    group: 'G',
-    reportAs: 'g_loss',
+  const pair = pairedAdversarialPhases({
+    family: 'pix2pix',
+    G,
+    D,
+    loss,
     prepare(c: StepContext) {
       const batch = c.nextBatch();
-      return { input: tf.tensor(batch.input!, [c.batchSize, ...inShape]), target: tf.tensor(batch.target!, [c.batchSize, ...outShape]) };
+      const input = tf.tensor(batch.input!, [c.batchSize, ...inShape]);
+      return { cond: input, real: tf.tensor(batch.target!, [c.batchSize, ...outShape]), feeds: input };
     },
-    loss(c, { input, target }) {
-      const o = c.applyOptions;
-      const fake = G.apply(input, o);
-      const adv = loss.generator(D.apply({ input, x: fake }, o));
-      const l1 = l1Loss(fake, target);
-      const total = tf.add(adv, tf.mul(l1, model.l1Weight)) as tf.Scalar;
-      releaseHeld();
-      held = { input: tf.keep(input), target: tf.keep(target), fake: tf.keep(fake) };
-      return { total, parts: { g_adv: adv, l1 } };
+    generatorLoss(adv, fake, { real }) {
+      const l1 = l1Loss(fake, real);
+      return { total: tf.add(adv, tf.mul(l1, model.l1Weight)) as tf.Scalar, parts: { l1 } };
     },
-  };
-
-  const dPhase: Phase<Held> = {
-    name: 'D',
-    group: 'D',
-    reportAs: 'd_loss',
-    prepare() {
-      if (!held) throw new Error('pix2pix: the D phase runs after the G phase of the same step');
-      return held;
-    },
-    loss(c, { input, target, fake }) {
-      const o = c.applyOptions;
-      const d = tf.mul(loss.discriminator(D.apply({ input, x: target }, o), D.apply({ input, x: fake }, o)), 0.5) as tf.Scalar;
-      return { total: d };
-    },
-    after: releaseHeld,
-  };
+  });
 
   return {
     networks: { G, D },
-    groups: [
-      { name: 'G', networks: ['G'], optimizer: model.optimizerG },
-      { name: 'D', networks: ['D'], optimizer: model.optimizerD },
-    ],
-    phases: [gPhase, dPhase] as Phase<never>[],
+    groups: gdGroups(model.optimizerG, model.optimizerD),
+    phases: pair.phases,
     numClasses: 0,
     sampler: { network: 'G', inputs: { x: { kind: 'image', shape: inShape } } },
     sampleInputs: preview.sampleInputs,
     getState: preview.getState,
     setState: preview.setState,
     dispose() {
-      releaseHeld();
+      pair.release();
       preview.dispose();
     },
   };

@@ -20,6 +20,7 @@ import { pairDiscriminator, unetGenerator } from '../models/translation_nets.ts'
 import { trainRun } from '../train/run.ts';
 import { Trainer, disposeLosses } from '../train/trainer.ts';
 import { loadConfig, validateConfig, type RunConfig } from './config.ts';
+import { assertAllMoved, nonSaturatingByHand, snapshotTrainables } from './test_support.ts';
 
 await initBackend('wasm', { quiet: true });
 
@@ -112,12 +113,9 @@ test('pix2pix: G loss = BCE(D(input, G(input)) → real) + λ·mean|G(input) −
       const fake = G.apply(input, { training: true, noise: new Rng(noiseState) });
       const logits = D.apply({ input, x: fake }, { training: true, noise: new Rng(noiseState) }).dataSync();
       const l1 = tf.mean(tf.abs(tf.sub(fake, target))).dataSync()[0]!;
-      // Non-saturating G loss: mean softplus(−logit) = −mean log σ(logit).
-      let adv = 0;
-      for (const z of logits) adv += Math.log1p(Math.exp(-z));
-      return { l1, adv: adv / logits.length };
+      return { l1, adv: nonSaturatingByHand(logits) };
     });
-    const before = Object.fromEntries(Object.entries(t.networks).map(([k, n]) => [k, n.trainable.map((v) => Float32Array.from(v.dataSync()))]));
+    const before = snapshotTrainables(t);
     const l = t.trainStep();
     const got = Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v.dataSync()[0]!]));
     disposeLosses(l);
@@ -125,11 +123,8 @@ test('pix2pix: G loss = BCE(D(input, G(input)) → real) + λ·mean|G(input) −
     assert.ok(Math.abs(got.g_adv! - want.adv) < 1e-3, `g_adv ${got.g_adv} vs ${want.adv}`);
     assert.ok(Math.abs(got.g_loss! - (want.adv + 7 * want.l1)) < 2e-3, `g_loss ${got.g_loss} vs adv + 7·l1`);
     assert.ok(got.d_loss! > 0 && Number.isFinite(got.d_loss!));
-    for (const [k, n] of Object.entries(t.networks)) {
-      const moved = n.trainable.filter((v, i) => v.dataSync().some((e, j) => e !== before[k]![i]![j])).length;
-      // Every variable of both networks is reached: the first encoder conv through L1 and the skips.
-      assert.equal(moved, n.trainable.length, `${k}: ${n.trainable.length - moved} variable(s) did not move`);
-    }
+    // Every variable of both networks is reached: the first encoder conv through L1 and the skips.
+    assertAllMoved(t, before);
     const tensors = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) disposeLosses(t.trainStep());
     assert.equal(tf.memory().numTensors, tensors, 'tensor count grew across steps');

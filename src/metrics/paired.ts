@@ -67,6 +67,12 @@ function filterValid(x: Float64Array, h: number, w: number, taps: Float64Array):
 
 /** SSIM of two [h, w] planes of [0, 1] values: the mean of the SSIM map over the valid windows. */
 export function ssimPlane(a: Float64Array, b: Float64Array, h: number, w: number, taps = gaussianTaps()): number {
+  const map = ssimMap(a, b, h, w, taps);
+  return map.reduce((x, y) => x + y, 0) / map.length;
+}
+
+/** The SSIM map of two [h, w] planes: [h − k + 1, w − k + 1], entry (y, x) for the window centred at (y + (k − 1)/2, x + (k − 1)/2). */
+export function ssimMap(a: Float64Array, b: Float64Array, h: number, w: number, taps = gaussianTaps()): Float64Array {
   if (h < taps.length || w < taps.length) throw new Error(`SSIM needs images of at least ${taps.length}×${taps.length} px, got ${h}×${w}`);
   const c1 = SSIM_K1 ** 2;
   const c2 = SSIM_K2 ** 2;
@@ -76,16 +82,16 @@ export function ssimPlane(a: Float64Array, b: Float64Array, h: number, w: number
   const aa = filterValid(mul(a, a), h, w, taps);
   const bb = filterValid(mul(b, b), h, w, taps);
   const ab = filterValid(mul(a, b), h, w, taps);
-  let sum = 0;
+  const out = new Float64Array(muA.length);
   for (let i = 0; i < muA.length; i++) {
     const ma = muA[i]!;
     const mb = muB[i]!;
     const va = aa[i]! - ma * ma;
     const vb = bb[i]! - mb * mb;
     const cov = ab[i]! - ma * mb;
-    sum += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+    out[i] = ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
   }
-  return sum / muA.length;
+  return out;
 }
 
 /**

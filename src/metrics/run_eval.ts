@@ -148,11 +148,25 @@ function srEvaluator(opts: RunEvaluatorOptions): RunEvaluator {
   };
 }
 
+/**
+ * Periodic evaluation of an inpainting run: hole and whole-image PSNR/SSIM (and FID where a feature net
+ * applies) of the generator alone on the first `imageN` test images with their fixed centre and box masks
+ * (the baselines do not change while training: `gantry eval RUN` scores them).
+ */
+function inpaintEvaluator(opts: RunEvaluatorOptions): RunEvaluator {
+  return async (t, c) => {
+    const { defaultInpaintMetrics, evaluateInpaint } = await import('./inpaint_eval.ts');
+    const r = await evaluateInpaint(t, c, { metrics: defaultInpaintMetrics(c), n: opts.imageN ?? PERIODIC_IMAGE_N, split: 'test', seed: 0, baselines: false, featureNetOptions: opts.featureNetOptions });
+    return Object.fromEntries(Object.entries(r).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  };
+}
+
 /** The evaluator `gantry train` runs for a config (none for data without a cheap in-training metric). */
 export function runEvaluator(cfg: RunConfig, opts: RunEvaluatorOptions = {}): RunEvaluator | undefined {
   if (isToyName(cfg.data.name)) return (t, c) => evaluateToy(t, c, c.eval.n);
   if (cfg.eval.every > 0 && imageUnpaired(cfg)) return unpairedEvaluator(opts);
   if (cfg.eval.every > 0 && cfg.model.family === 'srgan') return srEvaluator(opts);
+  if (cfg.eval.every > 0 && cfg.model.family === 'inpaint') return inpaintEvaluator(opts);
   // Only families with a sampler generate images; resized or recoloured data no longer fits the feature net.
   // Image runs are evaluated only when asked (eval.every > 0): the first evaluation may train the dataset's
   // feature network (1–2 minutes on a fresh machine).
@@ -185,11 +199,18 @@ export async function evaluateRun(run: string, opts: { metrics: string[]; n?: nu
       return { run, step, ...(await evaluateSr(trainer, cfg, { metrics, n: opts.n ?? 1000, split: opts.ref, seed: opts.seed, peer: opts.peer })) };
     }
     if (opts.peer) throw new Error(`--peer compares super-resolution models; ${run} is a ${cfg.model.family} run`);
+    if (cfg.model.family === 'inpaint') {
+      // Inpainting: completions on the split's fixed centre and box masks against the originals, beside the mean and diffusion fills.
+      const { defaultInpaintMetrics, evaluateInpaint } = await import('./inpaint_eval.ts');
+      if (metrics.includes('auto')) metrics = defaultInpaintMetrics(cfg);
+      return { run, step, ...(await evaluateInpaint(trainer, cfg, { metrics, n: opts.n ?? 1000, split: opts.ref, seed: opts.seed })) };
+    }
     if (imageUnpaired(cfg)) {
       const { defaultUnpairedMetrics, evaluateUnpaired } = await import('./unpaired_eval.ts');
       if (metrics.includes('auto')) metrics = defaultUnpairedMetrics(cfg);
       return { run, step, ...(await evaluateUnpaired(trainer, cfg, { metrics, n: opts.n ?? 1000, split: opts.ref, seed: opts.seed })) };
     }
+    if (metrics.includes('inpaint')) throw new Error(`'inpaint' metrics need an inpainting run; ${run} is a ${cfg.model.family} run`);
     if (metrics.includes('paired')) throw new Error(`'paired' metrics need a paired translation run (pix2pix); ${run} is a ${cfg.model.family} run`);
     const toy = isToyName(cfg.data.name);
     const conditional = labelConditional(trainer);

@@ -1,4 +1,7 @@
 import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { getLayer } from './layer_api.ts';
 import { Rng } from '../core/rng.ts';
 import './layers_merge.ts';
 import { at, expectBuildError, f64, testCases, type F64, type LayerCase } from './layer_testing.ts';
@@ -40,6 +43,14 @@ const lumaRef = (clip?: [number, number]) => ([c, g]: F64[]): F64 =>
     return clip ? Math.min(clip[1], Math.max(clip[0], o)) : o;
   });
 
+/** image·(1 − m) + fill·m, the mask broadcast over channels (m is any real here: finite differences need no 0/1). */
+const compositeRef = ([x, m, fill]: F64[]): F64 =>
+  map(x!, (v, i) => {
+    const c = x!.shape[x!.shape.length - 1]!;
+    const mv = m!.data[Math.floor(i / c)]!;
+    return v * (1 - mv) + (fill ? fill.data[i]! * mv : 0);
+  });
+
 const CASES: LayerCase[] = [
   { name: 'add of three', spec: { type: 'add' }, inShapes: [[4, 3, 2], [4, 3, 2], [4, 3, 2]], secondOrder: true,
     reference: ([a, b, c]) => map(a!, (v, i) => v + b!.data[i]! + c!.data[i]!) },
@@ -58,6 +69,8 @@ const CASES: LayerCase[] = [
   { name: 'replaceLuma', spec: { type: 'replaceLuma' }, inShapes: [[3, 2, 3], [3, 2, 1]], secondOrder: true, reference: lumaRef() },
   // Wide bounds: finite differences are meaningless at the clip's kinks; clipping itself is checked below.
   { name: 'replaceLuma clipped', spec: { type: 'replaceLuma', clip: [-50, 50] }, inShapes: [[2, 2, 3], [2, 2, 1]], reference: lumaRef([-50, 50]) },
+  { name: 'maskComposite with a fill', spec: { type: 'maskComposite' }, inShapes: [[3, 2, 3], [3, 2, 1], [3, 2, 3]], secondOrder: true, reference: compositeRef },
+  { name: 'maskComposite zeroing the hole', spec: { type: 'maskComposite' }, inShapes: [[2, 3, 1], [2, 3, 1]], secondOrder: true, reference: compositeRef },
   { name: 'prelu', spec: { type: 'prelu' }, inShapes: [[3, 3, 4]], secondOrder: true,
     reference: ([x], { alpha }) => map(x!, (v, i) => (v > 0 ? v : v * alpha!.data[i % 4]!)) },
   { name: 'prelu shared', spec: { type: 'prelu', shared: true }, inShapes: [[3, 3, 4]], secondOrder: true,
@@ -92,5 +105,28 @@ describe('merge layers', () => {
     expectBuildError({ type: 'prelu' }, [[]], /channel axis/);
     expectBuildError({ type: 'replaceLuma' }, [[4, 4, 3], [4, 4, 3]], /gray one \[H, W, 1\]/);
     expectBuildError({ type: 'replaceLuma', clip: [1, -1] }, [[4, 4, 3], [4, 4, 1]], /lo < hi/);
+    expectBuildError({ type: 'maskComposite' }, [[4, 4, 3], [4, 4, 3]], /a mask \[H, W, 1\]/);
+    expectBuildError({ type: 'smoothFill' }, [[4, 4, 3], [4, 5, 1]], /needs an image \[H, W, C\] and a mask \[H, W, 1\]/);
+    expectBuildError({ type: 'smoothFill', iterations: -1 }, [[4, 4, 3], [4, 4, 1]], /iterations to be an integer ≥ 0/);
+    expectBuildError({ type: 'maskComposite' }, [[4, 4, 3], [4, 4, 1], [4, 4, 1]], /a fill \[H, W, C\]/);
+  });
+  it('smoothFill keeps known pixels exactly, keeps a constant, stays within the known range, and fills a linear ramp closely', () => {
+    const layer = (iterations?: number) => ({ spec: { type: 'smoothFill', iterations }, params: {} }) as never;
+    const fill = (x: number[], m: number[], shape: [number, number, number], iterations?: number) =>
+      tf.tidy(() => getLayer('smoothFill').apply(layer(iterations), [tf.tensor(x, [1, ...shape]), tf.tensor(m, [1, shape[0], shape[1], 1])], { training: false }).dataSync());
+    const H = 12;
+    const mask = Array.from({ length: H * H }, (_, p) => (Math.floor(p / H) >= 3 && Math.floor(p / H) < 9 && p % H >= 2 && p % H < 10 ? 1 : 0));
+    const ramp = Array.from({ length: H * H }, (_, p) => -0.6 + 0.1 * (p % H));
+    const y = fill(ramp, mask, [H, H, 1]);
+    let worst = 0;
+    for (let p = 0; p < H * H; p++) {
+      if (!mask[p]) assert.equal(y[p], Math.fround(ramp[p]!), 'a known pixel changed');
+      else worst = Math.max(worst, Math.abs(y[p]! - ramp[p]!));
+      assert.ok(y[p]! >= -0.6 - 1e-6 && y[p]! <= 0.5 + 1e-6, 'outside the known range');
+    }
+    assert.ok(worst < 0.08, `ramp error ${worst}`);
+    assert.ok(worst < Math.max(...Array.from(fill(ramp, mask, [H, H, 1], 0), (v, p) => Math.abs(v - ramp[p]!))), 'the relaxation sweeps bring it closer');
+    const flat = fill(new Array(H * H * 3).fill(0.25), mask, [H, H, 3]);
+    assert.ok(flat.every((v) => Math.abs(v - 0.25) < 1e-6));
   });
 });

@@ -158,6 +158,17 @@ function normLayer(g: GraphBuilder, norm: 'instance' | 'batch' | 'none'): void {
  * colour) the output's luma is the input.
  */
 export function unetGenerator(arch: UnetArch, inShape: number[], outChannels: number): GraphSpec {
+  const g = new GraphBuilder('x');
+  unetNodes(g, arch, inShape, outChannels);
+  if (arch.keepInputLuma) {
+    if (inShape[2] !== 1 || outChannels !== 3) throw new Error(`unet generator: keepInputLuma needs a 1-channel input and a 3-channel output, got ${inShape[2]} → ${outChannels}`);
+    g.add({ type: 'replaceLuma', clip: [-1, 1] }, [g.last, 'x']);
+  }
+  return { inputs: { x: { shape: inShape } }, nodes: g.nodes, outputs: [g.last], initStd: 0.02 };
+}
+
+/** The U-Net's nodes from `g.last` (an [H, W, C] image of `inShape`) to its tanh output. */
+function unetNodes(g: GraphBuilder, arch: UnetArch, inShape: number[], outChannels: number): void {
   if (inShape.length !== 3 || inShape[0] !== inShape[1]) throw new Error(`unet generator needs square [H, W, C] images, got [${inShape}]`);
   const depth = arch.depth ?? 4;
   const norm = arch.norm ?? 'instance';
@@ -168,7 +179,6 @@ export function unetGenerator(arch: UnetArch, inShape: number[], outChannels: nu
   const pad = (padded - side) / 2;
   if (padded / unit < 2) throw new Error(`unet generator: depth ${depth} takes ${side} px (padded ${padded}) below 2 px at the bottleneck; use depth ≤ ${Math.floor(Math.log2(padded)) - 1}`);
   const filters = (level: number) => arch.width * 2 ** Math.min(level, 3);
-  const g = new GraphBuilder('x');
   if (pad > 0) g.add({ type: 'reflectPad', pad });
   const skips: string[] = [];
   for (let level = 0; level < depth; level++) {
@@ -187,11 +197,26 @@ export function unetGenerator(arch: UnetArch, inShape: number[], outChannels: nu
   }
   g.add(pad > 0 ? { type: 'conv2d', filters: outChannels, kernel: 2 * pad + 1, stride: 1, pad: 'valid' } : { type: 'conv2d', filters: outChannels, kernel: 3, stride: 1, pad: 'same' });
   g.add({ type: 'act', fn: 'tanh' });
-  if (arch.keepInputLuma) {
-    if (inShape[2] !== 1 || outChannels !== 3) throw new Error(`unet generator: keepInputLuma needs a 1-channel input and a 3-channel output, got ${inShape[2]} → ${outChannels}`);
-    g.add({ type: 'replaceLuma', clip: [-1, 1] }, [g.last, 'x']);
-  }
-  return { inputs: { x: { shape: inShape } }, nodes: g.nodes, outputs: [g.last], initStd: 0.02 };
+}
+
+/**
+ * The inpainting generator: inputs the image `x` [H, W, C] (its hole's values are never read) and `mask`
+ * [H, W, 1] (1 = missing). The hole is zeroed (`fill` 'zero') or filled smoothly from its surroundings
+ * ('smooth': push-pull interpolation, a `smoothFill` node), the mask concatenated as an extra channel, a U-Net
+ * fills the image ('smooth': its output is a correction added to the smooth fill), and the output is
+ * composited, x·(1 − mask) + U-Net·mask, so known pixels pass through exactly.
+ */
+export function inpaintGenerator(arch: UnetArch, shape: number[], fill: 'zero' | 'smooth' = 'zero'): GraphSpec {
+  if (arch.keepInputLuma) throw new Error('inpaint generator: keepInputLuma is for gray → colour translation');
+  const [h, w, c] = shape as [number, number, number];
+  const g = new GraphBuilder('x');
+  const first = g.add(fill === 'smooth' ? { type: 'smoothFill' } : { type: 'maskComposite' }, ['x', 'mask']);
+  g.add({ type: 'concat' }, [first, 'mask']);
+  unetNodes(g, arch, [h, w, c + 1], c);
+  // 'smooth': the U-Net's tanh output is a correction added to the smooth fill (clipped to the data range).
+  if (fill === 'smooth') g.add({ type: 'add' }, [first, g.last]);
+  g.add(fill === 'smooth' ? { type: 'maskComposite', clip: [-1, 1] } : { type: 'maskComposite' }, ['x', 'mask', g.last]);
+  return { inputs: { x: { shape }, mask: { shape: [h, w, 1] } }, nodes: g.nodes, outputs: [g.last], initStd: 0.02 };
 }
 
 /**

@@ -26,7 +26,7 @@ export interface SampleEntry {
 
 export interface RunDetail extends RunSummary {
   config: string | null;
-  /** `model.family` of config.yaml (null when it cannot be read); the studio links pix2pix and cyclegan runs to Translate. */
+  /** `model.family` of config.yaml (null when it cannot be read); the studio links pix2pix and cyclegan runs to Translate, inpaint runs to Inpaint. */
   family: string | null;
   metrics: MetricLine[];
   /** Metric lines in the file (before thinning). */
@@ -44,11 +44,11 @@ export interface ImageBatch {
 
 /** `GET /api/runs/:name/test-images?n=`: the first n images of a translation run's test split. */
 export interface TestImages {
-  family: 'pix2pix' | 'cyclegan';
+  family: 'pix2pix' | 'cyclegan' | 'inpaint';
   split: 'train' | 'test';
   /** pix2pix: `b[i]` is the ground-truth target of `a[i]`; CycleGAN: two independent domains. */
   paired: boolean;
-  /** pix2pix: the inputs; CycleGAN: domain A (G_AB's inputs). */
+  /** pix2pix: the inputs; CycleGAN: domain A (G_AB's inputs); inpaint: the whole images (b is the same batch). */
   a: ImageBatch;
   /** pix2pix: the targets; CycleGAN: domain B (the reverse generator's inputs). */
   b: ImageBatch;

@@ -272,7 +272,7 @@ describe('studio server: translation runs', () => {
 
   test('test images: a clear error for the wrong family, 2-D data, missing data and a bad count', async () => {
     const cases: Array<[string, number, RegExp]> = [
-      ['/api/runs/gan/test-images', 404, /gan run: test images are for translation runs/],
+      ['/api/runs/gan/test-images', 404, /gan run: test images are for translation and inpainting runs/],
       ['/api/runs/cyc-toy/test-images', 404, /2-D points \(ring8 → grid25\)/],
       ['/api/runs/cyc-gone/test-images', 404, /test images of run cyc-gone are unavailable: image folder .*gone not found/],
       ['/api/runs/p2p/test-images?n=0', 400, /n: expected an integer in 1\.\.32/],

@@ -1,7 +1,7 @@
 /**
- * Test images for the studio's Translate page: the first n images of a translation run's test split, read
- * through the data registry from the run's own `config.yaml` (pix2pix: inputs and their ground-truth
- * targets; CycleGAN: domain A and domain B). Bytes go out base64-encoded; loads are cached by run folder,
+ * Test images for the studio's Translate and Inpaint pages: the first n images of a translation run's test
+ * split, read through the data registry from the run's own `config.yaml` (pix2pix: inputs and their
+ * ground-truth targets; CycleGAN: domain A and domain B; inpaint: the whole images, as both a and b). Bytes go out base64-encoded; loads are cached by run folder,
  * config text and n, so clicking around does not reload a dataset.
  */
 import path from 'node:path';
@@ -38,13 +38,18 @@ function batchOf(set: ImageSet, n: number): ImageBatch {
 }
 
 /** Loads the two sides from the test split, else (an image folder without one) the train split. */
-async function loadSides(family: 'pix2pix' | 'cyclegan', data: Record<string, unknown>, n: number): Promise<Omit<TestImages, 'family'>> {
+async function loadSides(family: TestImages['family'], data: Record<string, unknown>, n: number): Promise<Omit<TestImages, 'family'>> {
   const registry = await import('../data/registry.ts');
   const load = async (split: Split): Promise<Omit<TestImages, 'family'>> => {
     if (family === 'pix2pix') {
       const cfg = data.name === 'paired-task' ? { ...data, from: limited(data.from as Record<string, unknown>, n) } : limited(data, n);
       const set = await registry.loadPairedEvalSet(cfg as never, split);
       return { split, paired: true, a: batchOf(set.input, n), b: batchOf(set.target, n) };
+    }
+    if (family === 'inpaint') {
+      // The whole images (the page paints the holes): `a` and `b` are the same batch.
+      const batch = batchOf(await registry.loadEvalSet({ ...data, from: limited(data.from as Record<string, unknown>, n) } as never, split), n);
+      return { split, paired: false, a: batch, b: batch };
     }
     if (data.name !== 'unpaired') throw new Error(`a cyclegan run needs unpaired data, this one has '${String(data.name)}'`);
     const names = [data.a, data.b].map((d) => String((d as { name?: unknown } | undefined)?.name));
@@ -74,7 +79,7 @@ export class TestImageCache {
     if ('error' in read) throw new HttpError(read.missing ? 404 : 403, `run ${name} has no readable config.yaml (${read.error}), so its test data is unknown`);
     const family = familyOf(read.text);
     if (family === null) throw new HttpError(422, `run ${name}: config.yaml does not parse as a run config, so its test data is unknown`);
-    if (family !== 'pix2pix' && family !== 'cyclegan') throw new HttpError(404, `run ${name} is a ${family} run: test images are for translation runs (pix2pix, cyclegan)`);
+    if (family !== 'pix2pix' && family !== 'cyclegan' && family !== 'inpaint') throw new HttpError(404, `run ${name} is a ${family} run: test images are for translation and inpainting runs (pix2pix, cyclegan, inpaint)`);
     const data = (parseYaml(read.text) as { data?: unknown }).data;
     if (typeof data !== 'object' || data === null) throw new HttpError(422, `run ${name}: config.yaml has no data section`);
     const key = JSON.stringify([dir, read.text, n]);

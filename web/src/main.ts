@@ -1,4 +1,4 @@
-/** The studio's entry: hash routes to the runs list, a run, its generator, its translator, the sweeps and the playground. */
+/** The studio's entry: hash routes to the runs list, a run, its generator, its translator, its inpainter, the sweeps and the playground. */
 import './style.css';
 import { errorBox, h } from './dom.ts';
 import { renderGenerate } from './pages/generate.ts';
@@ -7,6 +7,7 @@ import { renderRun } from './pages/run.ts';
 import { renderRuns } from './pages/runs.ts';
 import { renderSweep, renderSweeps } from './pages/sweeps.ts';
 import { renderTranslate } from './pages/translate.ts';
+import { renderInpaint } from './pages/inpaint.ts';
 import { BACKEND_ORDER, onBackendChange, SMALL_MODEL_ORDER, useBackend } from './tf_setup.ts';
 
 const app = document.getElementById('app')!;
@@ -37,7 +38,7 @@ async function route(): Promise<void> {
   }
   // Pages that run TF.js wait for the backend.
   const runPage = parts[0] === 'runs' && parts.length === 3 ? parts[2] : null;
-  if (runPage === 'generate' || runPage === 'translate' || (parts[0] === 'playground' && parts.length === 1)) {
+  if (runPage === 'generate' || runPage === 'translate' || runPage === 'inpaint' || (parts[0] === 'playground' && parts.length === 1)) {
     const playground = parts[0] === 'playground';
     try {
       await useBackend(playground ? SMALL_MODEL_ORDER : BACKEND_ORDER);
@@ -46,7 +47,7 @@ async function route(): Promise<void> {
       return;
     }
     if (!page.isConnected) return; // the route changed while the backend started
-    cleanup = playground ? renderPlayground(page, params) : runPage === 'translate' ? renderTranslate(page, parts[1]!) : renderGenerate(page, parts[1]!);
+    cleanup = playground ? renderPlayground(page, params) : runPage === 'translate' ? renderTranslate(page, parts[1]!) : runPage === 'inpaint' ? renderInpaint(page, parts[1]!) : renderGenerate(page, parts[1]!);
     return;
   }
   page.append(errorBox(`No page at #${path}`));

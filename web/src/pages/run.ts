@@ -116,6 +116,7 @@ export function renderRun(root: HTMLElement, name: string): () => void {
           live,
           detail.hasExport ? h('span', {}, ' · ', h('a', { href: `#/runs/${enc}/generate` }, 'Generate in the browser')) : null,
           detail.hasExport && isTranslation(detail.family) ? h('span', {}, ' · ', h('a', { href: `#/runs/${enc}/translate`, id: 'translate-link' }, 'Translate images')) : null,
+          detail.hasExport && detail.family === 'inpaint' ? h('span', {}, ' · ', h('a', { href: `#/runs/${enc}/inpaint`, id: 'inpaint-link' }, 'Inpaint images')) : null,
         ),
         s?.error ? errorBox(`training failed: ${s.error}`) : '',
       );

@@ -29,7 +29,7 @@ function imageInputOf(gen: LoadedGenerator): { name: string; shape: [number, num
   return { name: name!, shape: spec.shape as [number, number, number] };
 }
 
-function decodeBase64(text: string): Uint8Array {
+export function decodeBase64(text: string): Uint8Array {
   const bin = atob(text);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
@@ -37,13 +37,13 @@ function decodeBase64(text: string): Uint8Array {
 }
 
 /** Image i of a batch as floats in `range`. */
-function batchImage(batch: ImageBatch, bytes: Uint8Array, i: number, range: readonly [number, number]): Float32Array {
+export function batchImage(batch: ImageBatch, bytes: Uint8Array, i: number, range: readonly [number, number]): Float32Array {
   const per = batch.shape[0] * batch.shape[1] * batch.shape[2];
   return bytesToRange(bytes.subarray(i * per, (i + 1) * per), range);
 }
 
 /** Draws one [h, w, c] image at its own size (the canvas is scaled up by CSS, so its pixels are the values). */
-function drawImage(canvas: HTMLCanvasElement, data: Float32Array, shape: readonly number[], range: readonly [number, number], shownPx: number): void {
+export function drawImage(canvas: HTMLCanvasElement, data: Float32Array, shape: readonly number[], range: readonly [number, number], shownPx: number): void {
   const { width, height, rgba } = sampleToRgba({ data, shape: [1, ...shape] }, range);
   canvas.width = width;
   canvas.height = height;
@@ -65,7 +65,7 @@ async function decodeFile(file: File): Promise<DecodedImage> {
   }
 }
 
-function figure(title: string, canvas: HTMLCanvasElement): HTMLElement {
+export function figure(title: string, canvas: HTMLCanvasElement): HTMLElement {
   return h('figure', { class: 'translate-view' }, canvas, h('figcaption', {}, title));
 }
 
