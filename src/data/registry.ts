@@ -140,6 +140,8 @@ const srSchema = z
     /** Photo folders without train/ and test/: the last `holdout` photos by name are the test split. */
     holdout: z.number().int().min(0).optional(),
     limit: limit.optional(),
+    /** Left-right flips of LR and HR together (a bicubic shrink commutes with a flip); shifts and jitter would misalign the scales. */
+    augment: z.object({ flip: z.boolean().optional() }).strict().optional(),
   })
   .strict();
 
