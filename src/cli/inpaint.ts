@@ -18,7 +18,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseYaml } from '../core/config.ts';
 import { encodeImageExact, encodeImageGrid } from '../core/images.ts';
-import { encodeNpy, readNpy } from '../core/npy.ts';
+import { encodeNpy } from '../core/npy.ts';
 import { Rng } from '../core/rng.ts';
 import { decodeImageFile, isDir, listImageFiles } from '../data/image_folder.ts';
 import { drawMasks } from '../data/inpaint.ts';
@@ -26,7 +26,7 @@ import { imageToInput } from '../data/resize.ts';
 import { runInBatches } from '../models/batched.ts';
 import type { Network } from '../models/network.ts';
 import { openRun } from '../train/run.ts';
-import { loadExportedNetwork, readExportModel, readInputs, TranslateError, type Inputs } from './translate.ts';
+import { loadExportedNetwork, readExportModel, readInputs, readNpyArg, TranslateError, type Inputs } from './translate.ts';
 
 export interface InpaintOptions {
   in: string;
@@ -95,12 +95,7 @@ function readMasks(spec: string, inputs: Inputs, inPath: string, t: Inpainter, s
   if (spec === 'random') return drawMasks('boxes', n, h, w, new Rng(seed).fork('boxes'));
   if (!fs.existsSync(spec)) throw new TranslateError(`--mask: ${spec} not found (give a PNG/JPEG, a folder, a .npy, 'center' or 'random')`);
   if (spec.toLowerCase().endsWith('.npy')) {
-    let arr;
-    try {
-      arr = readNpy(spec);
-    } catch (e) {
-      throw new TranslateError(`--mask: ${(e as Error).message}`);
-    }
+    const arr = readNpyArg('--mask', spec);
     const s = arr.shape;
     const ok = (s.length === 3 || (s.length === 4 && s[3] === 1)) && s[1] === h && s[2] === w;
     if (!ok) throw new TranslateError(`--mask: ${spec} has shape [${s}]; expected [N, ${h}, ${w}] or [N, ${h}, ${w}, 1] (the network's ${w}×${h}, 1 where a pixel is missing)`);

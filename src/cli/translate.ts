@@ -64,6 +64,15 @@ function fromNetwork(net: Network, input: string, output: string, range: [number
   };
 }
 
+/** A .npy file for a command-line flag; a malformed file is a usage error naming the flag. */
+export function readNpyArg(flag: string, file: string): ReturnType<typeof readNpy> {
+  try {
+    return readNpy(file);
+  } catch (e) {
+    throw new TranslateError(`${flag}: ${(e as Error).message}`);
+  }
+}
+
 /** The exported sampler network (export/model.json + weights), built without the dataset. */
 export function readExportModel(file: string): ExportedModel {
   let model: ExportedModel;
@@ -188,12 +197,7 @@ export function readInputs(p: string, shape: [number, number, number], range: [n
     return readImages(files, p, shape, range);
   }
   if (p.toLowerCase().endsWith('.npy')) {
-    let arr;
-    try {
-      arr = readNpy(p);
-    } catch (e) {
-      throw new TranslateError(`--in: ${(e as Error).message}`);
-    }
+    const arr = readNpyArg('--in', p);
     const s = arr.shape.length === 3 ? [...arr.shape, 1] : arr.shape;
     if (s.length !== 4) throw new TranslateError(`--in: ${p} has shape [${arr.shape}]; expected [N, H, W, C]`);
     if (s[1] !== shape[0] || s[2] !== shape[1] || s[3] !== shape[2]) {

@@ -9,13 +9,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { encodeImageExact } from '../core/images.ts';
-import { encodeNpy, readNpy } from '../core/npy.ts';
+import { encodeNpy } from '../core/npy.ts';
 import { decodeImageFile, isDir, listImageFiles } from '../data/image_folder.ts';
 import { bytesToRange } from '../data/resize.ts';
 import type { Network } from '../models/network.ts';
 import { runTiled, type TileOptions } from '../models/tiled.ts';
 import { openRun } from '../train/run.ts';
-import { loadExportNetwork, TranslateError } from './translate.ts';
+import { loadExportNetwork, readNpyArg, TranslateError } from './translate.ts';
 
 export interface UpscaleOptions extends TileOptions {
   in: string;
@@ -94,12 +94,7 @@ function readInputs(p: string, channels: number): { images: InputImage[]; kind: 
     return { images: files.map((f) => fromFile(f, path.relative(p, f).replace(/\.[^./\\]+$/, '.png'), channels)), kind: 'folder' };
   }
   if (p.toLowerCase().endsWith('.npy')) {
-    let arr;
-    try {
-      arr = readNpy(p);
-    } catch (e) {
-      throw new TranslateError(`--in: ${(e as Error).message}`);
-    }
+    const arr = readNpyArg('--in', p);
     const s = arr.shape.length === 3 ? [...arr.shape, 1] : arr.shape;
     if (s.length !== 4 || s[3] !== channels) throw new TranslateError(`--in: ${p} is [${arr.shape}]; expected [N, H, W, ${channels}] in [−1, 1]`);
     for (const v of arr.data) if (!(v >= -1.01 && v <= 1.01)) throw new TranslateError(`--in: ${p} holds ${v}: values must be in [−1, 1]${v > 2 ? ' (0..255 pixels: map them with v / 127.5 − 1)' : ''}`);

@@ -1,5 +1,5 @@
 /**
- * `gantry upscale` and the SR `gantry eval` end to end on a tiny srgan run (CIFAR-10 ×2, trained here for
+ * `gantry upscale` and the SR `gantry eval` end to end on a tiny srgan run (MNIST read as RGB, ×2, trained here for
  * a few steps): a PNG of a size the network was not built for comes out exactly ×2 and equal to the
  * untiled network's output, a folder keeps its names, a .npy round-trips, the export and the checkpoint
  * agree; `gantry eval RUN --peer esrgan-slim` puts Gantry, bicubic and the peer side by side, and
@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { PNG } from 'pngjs';
 import { initBackend } from '../backend/backend.ts';
@@ -25,8 +24,6 @@ import { loadExportNetwork } from './translate.ts';
 
 await initBackend('wasm', { quiet: true });
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CIFAR = path.join(root, '..', 'shared', 'data', 'cifar10-subset');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-upscale-'));
 after(() => fs.rmSync(work, { recursive: true, force: true }));
 const run = path.join(work, 'run');
@@ -35,7 +32,7 @@ before(async () => {
   const cfg = validateConfig({
     name: 'tiny-srgan',
     seed: 3,
-    data: { name: 'sr', scale: 2, from: { name: 'cifar10', dir: CIFAR, limit: 64 } },
+    data: { name: 'sr', scale: 2, from: { name: 'mnist', channels: 3, limit: 64 } },
     model: { family: 'srgan', network: { arch: 'srresnet', width: 8, blocks: 1, norm: 'none', inputSkip: 'bilinear', dWidth: 4, dLayers: 2, dDense: 8 }, pretrainSteps: 2 },
     train: { steps: 3, batchSize: 4, logEvery: 3, sampleEvery: 1000, checkpointEvery: 1000 },
   }, 'test');
@@ -98,7 +95,7 @@ test('gantry eval on an SR run: Gantry, bicubic and esrgan-slim on the same test
   const r = await evaluateRun(run, { metrics: ['sr'], n: 20, seed: 0, ref: 'test', peer: 'esrgan-slim' });
   for (const k of ['psnr_y_crop2_test20', 'psnr_y_crop2_test20_bicubic', 'psnr_y_crop2_test20_esrgan_slim', 'ssim_y_crop2_test20_esrgan_slim']) assert.equal(typeof r[k], 'number', k);
   const bicubic = r.psnr_y_crop2_test20_bicubic as number;
-  // The peer is a real ×2 model: within a few dB of bicubic on CIFAR (not the ~10 dB of a broken one).
+  // The peer is a real ×2 model: within a few dB of bicubic (not the ~10 dB of a broken one).
   assert.ok(Math.abs((r.psnr_y_crop2_test20_esrgan_slim as number) - bicubic) < 3, `peer ${r.psnr_y_crop2_test20_esrgan_slim} vs bicubic ${bicubic}`);
   await assert.rejects(evaluateRun(run, { metrics: ['labels'], seed: 0, ref: 'test' }), /do not apply to a super-resolution run/);
   const { trainer } = await openRun(run);

