@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { encodeImageExact, encodeImageGrid } from '../core/images.ts';
 import { encodeNpy, readNpy } from '../core/npy.ts';
 import { Rng } from '../core/rng.ts';
-import { decodeImageFile, isDir, listImageFiles } from '../data/image_folder.ts';
+import { decodeImageFile, isDir, listImageFiles, type DecodedImage } from '../data/image_folder.ts';
 import { imageToInput } from '../data/resize.ts';
 import { runInBatches } from '../models/batched.ts';
 import { Network } from '../models/network.ts';
@@ -167,19 +167,25 @@ function isGray(rgba: ArrayLike<number>): boolean {
   return true;
 }
 
+/** An --in image file, decoded; unreadable or empty files are usage errors naming the file. */
+export function decodeInputImage(file: string): DecodedImage {
+  let img;
+  try {
+    img = decodeImageFile(file);
+  } catch (e) {
+    throw new TranslateError(`--in: ${(e as Error).message}`);
+  }
+  if (img.width < 1 || img.height < 1) throw new TranslateError(`--in: ${file} has no pixels`);
+  return img;
+}
+
 function readImages(files: string[], root: string | null, shape: [number, number, number], range: [number, number]): Inputs {
   const [h, w, c] = shape;
   const per = h * w * c;
   const x = new Float32Array(files.length * per);
   let resized = 0;
   files.forEach((file, i) => {
-    let img;
-    try {
-      img = decodeImageFile(file);
-    } catch (e) {
-      throw new TranslateError(`--in: ${(e as Error).message}`);
-    }
-    if (img.width < 1 || img.height < 1) throw new TranslateError(`--in: ${file} has no pixels`);
+    const img = decodeInputImage(file);
     if (c === 1 && !isGray(img.rgba)) throw new TranslateError(`--in: ${file} is a colour image, but the network takes 1-channel (grayscale) images: convert it to grayscale first`);
     if (img.width !== w || img.height !== h) resized++;
     x.set(imageToInput(img, shape, range), i * per);

@@ -10,12 +10,12 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { encodeImageExact } from '../core/images.ts';
 import { encodeNpy } from '../core/npy.ts';
-import { decodeImageFile, isDir, listImageFiles } from '../data/image_folder.ts';
+import { isDir, listImageFiles } from '../data/image_folder.ts';
 import { bytesToRange } from '../data/resize.ts';
 import type { Network } from '../models/network.ts';
 import { runTiled, type TileOptions } from '../models/tiled.ts';
 import { openRun } from '../train/run.ts';
-import { loadExportNetwork, readNpyArg, TranslateError } from './translate.ts';
+import { decodeInputImage, loadExportNetwork, readNpyArg, TranslateError } from './translate.ts';
 
 export interface UpscaleOptions extends TileOptions {
   in: string;
@@ -70,13 +70,7 @@ interface InputImage {
 }
 
 function fromFile(file: string, name: string, channels: number): InputImage {
-  let img;
-  try {
-    img = decodeImageFile(file);
-  } catch (e) {
-    throw new TranslateError(`--in: ${(e as Error).message}`);
-  }
-  if (img.width < 1 || img.height < 1) throw new TranslateError(`--in: ${file} has no pixels`);
+  const img = decodeInputImage(file);
   const bytes = new Uint8Array(img.width * img.height * channels);
   for (let p = 0; p < img.width * img.height; p++) {
     const [r, g, b] = [img.rgba[4 * p]!, img.rgba[4 * p + 1]!, img.rgba[4 * p + 2]!];

@@ -14,6 +14,7 @@ import { l1Loss, l2Loss } from '../losses/terms.ts';
 import { srArchSchema, srDiscriminator, srresnetGenerator } from '../models/sr_nets.ts';
 import { getFrozenFeatures } from './frozen_features.ts';
 import { imagePreview } from './image_preview.ts';
+import { gdGroups } from './paired_adversarial.ts';
 import { defineFamily, type FamilyBuildContext, type FamilyInstance, type Phase, type StepContext } from './family.ts';
 
 const SRGAN_ADAM = { type: 'adam', lr: 0.0001, beta1: 0.9, beta2: 0.999 } as const;
@@ -135,10 +136,7 @@ function buildSrgan(model: SrganModelConfig, ctx: FamilyBuildContext<unknown>): 
 
   return {
     networks: { G, D },
-    groups: [
-      { name: 'G', networks: ['G'], optimizer: model.optimizerG },
-      { name: 'D', networks: ['D'], optimizer: model.optimizerD },
-    ],
+    groups: gdGroups(model.optimizerG, model.optimizerD),
     phases: [pretrain, dPhase, gPhase] as Phase<never>[],
     numClasses: 0,
     sampler: { network: 'G', inputs: { x: { kind: 'image', shape: lrShape } } },
