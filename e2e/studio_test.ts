@@ -299,6 +299,36 @@ describe('studio end to end', { timeout: 400_000, skip: noChromium }, () => {
     await page.close();
   });
 
+  test('the generate page of a text-to-image run redraws from the caption as it is typed and flags unknown words', async () => {
+    const dir = path.join(runsDir, 'e2e-t2i');
+    const cfgFile = path.join(path.dirname(runsDir), 'e2e-t2i.yaml');
+    fs.writeFileSync(cfgFile, [
+      'name: e2e-t2i', 'description: tiny text-to-image run for the studio test', 'seed: 1',
+      'data: { name: shapes, count: 512, maxTokens: 12 }',
+      'model: { family: t2i, latentDim: 8, network: { width: 8, wordDim: 8, units: 16, embedDim: 16, caDim: 4, textProj: 16 }, encoder: { steps: 10 } }',
+      'train: { steps: 20, batchSize: 8, logEvery: 10, sampleEvery: 20, checkpointEvery: 20 }', '',
+    ].join('\n'));
+    await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/gantry.js'), 'train', cfgFile, '--out', dir], { cwd: REPO_ROOT, timeout: 120_000 });
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${server.url}/#/runs/e2e-t2i/generate`);
+    await page.locator('#generate-canvas[data-drawn]').waitFor({ timeout: 60_000 });
+    assert.equal(await page.locator('#caption').inputValue(), 'a large red circle in the center', 'the example caption (all its words are in the vocabulary)');
+    const grid = () => page.evaluate(() => (document.getElementById('generate-canvas') as HTMLCanvasElement).toDataURL());
+    const before = await grid();
+    const drawn = Number(await page.locator('#generate-canvas').getAttribute('data-drawn'));
+    await page.locator('#caption').fill('tiny blue square in the top right');
+    await page.waitForFunction((n) => Number(document.getElementById('generate-canvas')!.dataset.drawn) > n, drawn);
+    assert.notEqual(await grid(), before, 'a new caption draws a new grid');
+    assert.equal(await page.locator('#caption-unknown').textContent(), '');
+    await page.locator('#caption').fill('a purple zebra');
+    assert.match((await page.locator('#caption-unknown').textContent()) ?? '', /not in the vocabulary: purple, zebra/);
+    assert.equal(await page.locator('#interp-canvas[data-drawn]').count(), 1, 'the latent strip at the caption');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test('the translate page runs the exported CycleGAN generators on a clicked test image and an uploaded file, both ways, as gantry translate does in Node', { timeout: 180_000 }, async () => {
     const cyc = await makeTranslationRun(runsDir, 'e2e-translate');
     const page = await browser.context.newPage();

@@ -19,6 +19,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { Network, toGraph, type NetworkSpec } from './models/network.ts';
 import { Rng } from './core/rng.ts';
+import { Tokenizer } from './data/tokenizer.ts';
 import { EXPORT_FORMAT, EXPORT_FORMAT_V1, REVERSE_DIR_PATTERN, type ExportedModel, type SamplerInput } from './train/run_format.ts';
 
 export { EXPORT_FORMAT, type ExportedModel, type SamplerInput } from './train/run_format.ts';
@@ -46,7 +47,15 @@ export function checkExportedModel(json: unknown, url: string): ExportedModel {
   if (!m.inputs || typeof m.inputs !== 'object') fail('inputs: expected how to fill each network input');
   for (const name of Object.keys(m.network!.inputs)) {
     const kind = m.inputs![name]?.kind;
-    if (kind !== 'latent' && kind !== 'label' && kind !== 'image') fail(`inputs.${name}: expected kind latent, label or image, got ${JSON.stringify(kind)}`);
+    if (kind !== 'latent' && kind !== 'label' && kind !== 'image' && kind !== 'text') fail(`inputs.${name}: expected kind latent, label, image or text, got ${JSON.stringify(kind)}`);
+    const spec = m.inputs![name]!;
+    if (spec.kind === 'text') {
+      try {
+        Tokenizer.fromJSON(spec.tokenizer);
+      } catch (err) {
+        fail(`inputs.${name}.tokenizer: ${(err as Error).message}`);
+      }
+    }
   }
   if (!Number.isInteger(m.latentDim) || m.latentDim! < 0 || m.latentDim! > 4096) fail(`latentDim: expected an integer in 0..4096, got ${m.latentDim}`);
   if (!Number.isInteger(m!.numClasses ?? 0) || (m!.numClasses ?? 0) < 0) fail(`numClasses: expected an integer ≥ 0, got ${m!.numClasses}`);
@@ -59,6 +68,8 @@ export function checkExportedModel(json: unknown, url: string): ExportedModel {
 }
 
 export class LoadedGenerator {
+  private readonly tokenizers: Record<string, Tokenizer> = {};
+
   private constructor(
     readonly model: ExportedModel,
     readonly net: Network,
@@ -112,12 +123,15 @@ export class LoadedGenerator {
    * n samples with every input filled by its kind: latents drawn from `rng` (in input order), the given
    * labels (else random ones, by the model's class shares when it has pseudo-classes), image inputs from the shipped examples (cycled).
    */
-  sample(n: number, rng: Rng, labels?: Int32Array): { data: Float32Array; shape: number[] } {
+  sample(n: number, rng: Rng, labels?: Int32Array, texts?: readonly string[]): { data: Float32Array; shape: number[] } {
     const feeds: Record<string, Float32Array | Int32Array> = {};
     for (const [name, spec] of Object.entries(this.model.inputs)) {
       if (spec.kind === 'latent') feeds[name] = rng.normalArray(n * spec.shape.reduce((a, b) => a * b, 1));
       else if (spec.kind === 'label') feeds[name] = labels ?? rng.categoricalArray(n, spec.numClasses, this.model.classShares);
-      else {
+      else if (spec.kind === 'text') {
+        if (!texts || texts.length === 0) throw new Error(`input '${name}' is a caption: give the texts to draw`);
+        feeds[name] = this.encodeTexts(name, Array.from({ length: n }, (_, i) => texts[i % texts.length]!));
+      } else {
         const ex = this.examples[name];
         if (!ex) throw new Error(`input '${name}' is an image and the model ships no example inputs for it`);
         const per = ex.data.length / ex.shape[0]!;
@@ -129,14 +143,32 @@ export class LoadedGenerator {
     return this.run(n, feeds);
   }
 
-  /** Runs the graph on n samples' inputs, keyed by input name (latents and images float32, labels int32). */
+  /** Token ids [texts.length · maxLength] of captions, with the tokenizer the model was trained with. */
+  encodeTexts(input: string, texts: readonly string[]): Int32Array {
+    const spec = this.model.inputs[input];
+    if (spec?.kind !== 'text') throw new Error(`input '${input}' is not a text input`);
+    this.tokenizers[input] ??= Tokenizer.fromJSON(spec.tokenizer);
+    const tok = this.tokenizers[input]!;
+    const out = new Int32Array(texts.length * tok.maxLength);
+    texts.forEach((t, i) => tok.encode(t, out, i * tok.maxLength));
+    return out;
+  }
+
+  /** Name of the text input, or null when the model takes no caption. */
+  get textInput(): string | null {
+    return Object.entries(this.model.inputs).find(([, s]) => s.kind === 'text')?.[0] ?? null;
+  }
+
+  /** Runs the graph on n samples' inputs, keyed by input name (latents and images float32, labels and token ids int32). */
   run(n: number, feeds: Record<string, Float32Array | Int32Array>): { data: Float32Array; shape: number[] } {
     return tf.tidy(() => {
       const inputs: Record<string, tf.Tensor> = {};
       for (const [name, spec] of Object.entries(this.model.inputs)) {
         const values = feeds[name];
         if (!values) throw new Error(`input '${name}' (${spec.kind}) is required`);
-        inputs[name] = spec.kind === 'label' ? tf.tensor1d(values as Int32Array, 'int32') : tf.tensor(values, [n, ...spec.shape]);
+        if (spec.kind === 'label') inputs[name] = tf.tensor1d(values as Int32Array, 'int32');
+        else if (spec.kind === 'text') inputs[name] = tf.tensor2d(Int32Array.from(values), [n, values.length / n], 'int32');
+        else inputs[name] = tf.tensor(values, [n, ...spec.shape]);
       }
       const out = this.net.run(inputs, { training: false }, [this.model.output])[this.model.output]!;
       return { data: out.dataSync() as Float32Array, shape: out.shape };

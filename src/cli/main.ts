@@ -122,8 +122,10 @@ export function buildProgram(): Command {
     .option('--n <n>', 'number of samples', intArg('--n', 1), 64)
     .option('--seed <s>', 'random seed', intArg('--seed', 0), 0)
     .option('--class <k>', 'class to generate (conditional models)', intArg('--class', 0))
+    .option('--text <caption>', 'text-to-image: the caption of every sample')
+    .option('--texts <file>', 'text-to-image: one caption a line, one sample each, in order (sets --n)')
     .option('--backend <name>', 'tensor engine', backendArg, 'auto')
-    .action(async (run: string, o: { out: string; n: number; seed: number; class?: number; backend: string }) => {
+    .action(async (run: string, o: { out: string; n: number; seed: number; class?: number; text?: string; texts?: string; backend: string }) => {
       await setupBackend(o.backend);
       const { sampleCommand } = await import('./sample.ts');
       await sampleCommand(run, o);

@@ -20,6 +20,7 @@ import { PAIRED_TASKS, pairedTaskSet } from './paired_tasks.ts';
 import { inpaintSource, MASK_KINDS } from './inpaint.ts';
 import { adaptImages, adaptImageSet, type ImageAdapt } from './resize.ts';
 import { makeShapesSet } from './shapes.ts';
+import { loadEmojiSet } from './emoji.ts';
 import { stackedMnistSet, stackedMnistSource } from './stacked_mnist.ts';
 import { DEFAULT_SR_CROP, DEFAULT_SR_EVAL_CROP, downscalePairs, loadPhotos, photoCropSource, photoEvalPairs, photoFiles, SR_SCALES } from './super_resolution.ts';
 import { clusteredSource } from './clusters.ts';
@@ -31,6 +32,8 @@ export const DEFAULT_FOLDER_IMAGE_SIZE = 64;
 export const DEFAULT_STACKED_EVAL_COUNT = 10_000;
 export const DEFAULT_MAX_TOKENS = 32;
 export const DEFAULT_SHAPES_COUNT = 20_000;
+/** Emoji names are short: the longest base-emoji name has 9 words ("woman with bunny ears…" and the flags have fewer). */
+export const DEFAULT_EMOJI_TOKENS = 10;
 export const DEFAULT_SHAPES_TEST_COUNT = 2_000;
 /** The shapes benchmark's images are the same in every run; the run's seed orders the stream. */
 export const SHAPES_DATA_SEED = 2016;
@@ -88,6 +91,11 @@ const domainVariants = [
   z.object({ name: z.literal('folder'), ...stored }).strict(),
   /** MNIST digits blended over colour patches (mnist_m.ts); `dir`: a CIFAR-10 folder for the patches, else procedural textures. */
   z.object({ name: z.literal('mnist-m'), ...stored }).strict(),
+  /**
+   * The npm package emoji-datasource-google's emoji (emoji.ts) on white, 64 px native (`imageSize` resizes),
+   * labelled by category; `captions`: batches carry the lower-cased names as token ids (text-to-image).
+   */
+  z.object({ name: z.literal('emoji'), ...stored, captions: z.boolean().default(false), maxTokens: z.number().int().positive().max(1024).optional() }).strict(),
 ] as const;
 
 const domainConfigSchema = z.discriminatedUnion('name', domainVariants);
@@ -205,6 +213,8 @@ export function datasetHasLabels(cfg: DatasetConfigInput): boolean {
     case 'mnist-m':
     case 'stacked-mnist':
       return true;
+    case 'emoji':
+      return cfg.captions !== true;
     case 'folder':
       return cfg.labeled === true || cfg.clusters !== undefined;
     default:
@@ -245,7 +255,7 @@ function adaptOf(cfg: { imageSize?: number; channels?: number }): ImageAdapt {
   return { imageSize: cfg.imageSize, channels: cfg.channels };
 }
 
-type StoredConfig = Extract<DatasetConfig, { name: 'mnist' | 'fashion-mnist' | 'cifar10' | 'mnist-m' | 'folder' }>;
+type StoredConfig = Extract<DatasetConfig, { name: 'mnist' | 'fashion-mnist' | 'cifar10' | 'mnist-m' | 'folder' | 'emoji' }>;
 
 function loadStoredSet(cfg: StoredConfig, split: Split): ImageSet {
   const limit = cfg.limit;
@@ -256,6 +266,8 @@ function loadStoredSet(cfg: StoredConfig, split: Split): ImageSet {
       return adaptImageSet(loadFashionMnist(split, cfg.dir, { limit }), adaptOf(cfg));
     case 'cifar10':
       return adaptImageSet(loadCifar10(split, requireDir(cfg), { limit }), adaptOf(cfg));
+    case 'emoji':
+      return loadEmojiSet(split, { size: cfg.imageSize, channels: cfg.channels, limit }).images;
     case 'mnist-m':
       return adaptImageSet(mnistMSet(loadMnist(split, { limit }), cfg.dir ? loadCifar10(split, cfg.dir) : null, MNIST_M_SEEDS[split]), adaptOf(cfg));
     case 'folder':
@@ -335,6 +347,20 @@ function captionedOptions(cfg: Extract<DatasetConfig, { name: 'captioned' }>) {
 }
 
 /** The stream before augmentation. */
+function storedSource(cfg: StoredConfig, seed: number): DataSource {
+  const set = loadStoredSet(cfg, 'train');
+  if (cfg.clusters === undefined) return arraySource(cfg.name, set, seed);
+  // The clustering depends on the data and k only, so every run (and every eval of it) gets the same pseudo-classes.
+  return clusteredSource(cfg.name, set, cfg.clusters, CLUSTER_SEED, seed);
+}
+
+/** Emoji with their names as captions (text-to-image). */
+function emojiCaptionSource(cfg: Extract<DatasetConfig, { name: 'emoji' }>, seed: number): DataSource {
+  const { images, names } = loadEmojiSet('train', { size: cfg.imageSize, channels: cfg.channels, limit: cfg.limit });
+  const set = { images: { ...images, labels: null, numClasses: 0 }, imageOf: Int32Array.from({ length: images.count }, (_, i) => i), texts: names };
+  return captionedSource('emoji', set, Tokenizer.fromTexts(names, cfg.maxTokens ?? DEFAULT_EMOJI_TOKENS), seed);
+}
+
 async function openUnaugmented(cfg: DatasetConfig, seed: number): Promise<DataSource> {
   switch (cfg.name) {
     case 'ring8':
@@ -344,16 +370,15 @@ async function openUnaugmented(cfg: DatasetConfig, seed: number): Promise<DataSo
       const digits = cfg.dir ? loadMnistRaw('train', cfg.dir) : undefined;
       return adaptSource(stackedMnistSource(seed, { digits }), adaptOf(cfg));
     }
+    case 'emoji':
+      if (cfg.captions) return emojiCaptionSource(cfg, seed);
+      return storedSource(cfg, seed);
     case 'mnist':
     case 'fashion-mnist':
     case 'cifar10':
     case 'mnist-m':
-    case 'folder': {
-      const set = loadStoredSet(cfg, 'train');
-      if (cfg.clusters === undefined) return arraySource(cfg.name, set, seed);
-      // The clustering depends on the data and k only, so every run (and every eval of it) gets the same pseudo-classes.
-      return clusteredSource(cfg.name, set, cfg.clusters, CLUSTER_SEED, seed);
-    }
+    case 'folder':
+      return storedSource(cfg, seed);
     case 'paired':
       return pairedSource('paired', loadPairedSet(pairedOptions(cfg), 'train'), seed);
     case 'paired-task':
@@ -414,6 +439,7 @@ export async function loadEvalSet(input: DatasetConfigInput, split: Split): Prom
     case 'cifar10':
     case 'mnist-m':
     case 'folder':
+    case 'emoji':
       return loadStoredSet(cfg, split);
     case 'paired':
       return loadPairedSet(pairedOptions(cfg), split).target;

@@ -216,9 +216,10 @@ export interface ImageRegion {
 /**
  * Crops the centre square of `region` (default: the whole image), resizes it to size × size and
  * converts it to `channels`, writing 8-bit values at `offset` of `out`. Resampling runs on the 0..255
- * scale and is rounded back to bytes once, here: sets stay 1 byte a value.
+ * scale and is rounded back to bytes once, here: sets stay 1 byte a value. Transparent pixels are composited
+ * over `background` (0..255 grey; default black).
  */
-export function imageToBytes(img: DecodedImage, size: number, channels: number, out: Uint8Array, offset: number, region?: ImageRegion): void {
+export function imageToBytes(img: DecodedImage, size: number, channels: number, out: Uint8Array, offset: number, region?: ImageRegion, background = 0): void {
   const { height, rgba } = img;
   const left = region?.left ?? 0;
   const width = region?.width ?? img.width;
@@ -228,7 +229,7 @@ export function imageToBytes(img: DecodedImage, size: number, channels: number, 
     for (let x = 0; x < width; x++) {
       const src = (y * img.width + left + x) * 4;
       const alpha = rgba[src + 3]! / 255;
-      for (let ch = 0; ch < 3; ch++) rgb[(y * width + x) * 3 + ch] = rgba[src + ch]! * alpha;
+      for (let ch = 0; ch < 3; ch++) rgb[(y * width + x) * 3 + ch] = rgba[src + ch]! * alpha + background * (1 - alpha);
     }
   }
   const resized = new Float32Array(size * size * 3);

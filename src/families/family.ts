@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import type { OptimizerConfig } from '../core/config_schema.ts';
 import type { Rng } from '../core/rng.ts';
 import type { Batch, DataSource } from '../data/dataset.ts';
+import type { TokenizerJSON } from '../data/tokenizer.ts';
 import type { Network, NetworkSpec } from '../models/network.ts';
 import type { ApplyOptions } from '../models/layer_api.ts';
 
@@ -77,7 +78,9 @@ export interface EmaCopy {
 export type SamplerInput =
   | { kind: 'latent'; shape: number[] }
   | { kind: 'label'; numClasses: number }
-  | { kind: 'image'; shape: number[] };
+  | { kind: 'image'; shape: number[] }
+  /** Token ids [maxLength] of a caption, encoded with this tokenizer (text-to-image). */
+  | { kind: 'text'; tokenizer: TokenizerJSON };
 
 /** The network that makes samples (EMA copy when there is one) and how to feed it. */
 export interface SamplerSpec {

@@ -12,6 +12,7 @@ import { auxiliaryClassifierLoss, getLoss, LOSS_NAMES } from '../losses/adversar
 import { clipWeights, gradientPenalty, r1Penalty } from '../losses/regularizers.ts';
 import type { Network } from '../models/network.ts';
 import { archSchema, buildGanSpecs, conditioningSchema } from '../models/zoo.ts';
+import { emaGenerator } from './ema_copy.ts';
 import { defineFamily, type FamilyBuildContext, type FamilyInstance, type LossTerms, type Phase, type Scalars, type StepContext } from './family.ts';
 
 export const ganModelSchema = z
@@ -77,9 +78,7 @@ function buildGan(model: GanModelConfig, ctx: FamilyBuildContext<unknown>): Fami
   const specs = buildGanSpecs(model.network, { latentDim: model.latentDim, dataShape: data.shape, numClasses, conditioning, dataRange: data.range, codeComponents: codes });
   const G = ctx.network('G', specs.generator);
   const D = ctx.network('D', specs.discriminator);
-  const useEma = model.emaDecay > 0;
-  const Gema = useEma ? ctx.network('G_ema', specs.generator) : null;
-  if (Gema) Gema.copyFrom(G);
+  const ema = emaGenerator(ctx, G, specs.generator, model.emaDecay);
   const latentRng = ctx.stream('latent');
   const loss = getLoss(model.loss as never);
   const reg = model.regularizer;
@@ -205,7 +204,7 @@ function buildGan(model: GanModelConfig, ctx: FamilyBuildContext<unknown>): Fami
   };
 
   const networks: Record<string, Network> = { G, D };
-  if (Gema) networks.G_ema = Gema;
+  if (ema.copy) networks.G_ema = ema.copy;
   const phases = [dPhase, ...(lazyR1 ? [r1Phase] : []), gPhase] as Phase<never>[];
   return {
     networks,
@@ -213,11 +212,11 @@ function buildGan(model: GanModelConfig, ctx: FamilyBuildContext<unknown>): Fami
       { name: 'G', networks: ['G'], optimizer: model.optimizerG },
       { name: 'D', networks: ['D'], optimizer: model.optimizerD },
     ],
-    ema: Gema ? [{ target: 'G_ema', source: 'G', decay: model.emaDecay, after: 'G' }] : [],
+    ema: ema.ema,
     phases,
     numClasses,
     sampler: {
-      network: Gema ? 'G_ema' : 'G',
+      network: ema.sampler,
       inputs: { x: { kind: 'latent', shape: [model.latentDim] }, ...(numClasses > 0 ? { label: { kind: 'label', numClasses } as const } : {}) },
     },
     sampleInputs(n, rng, opts = {}) {

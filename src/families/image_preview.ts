@@ -15,16 +15,22 @@ export interface ImagePreview {
   dispose(): void;
 }
 
-export function imagePreview(family: string, data: DataSource, field: BatchField, shape: number[], count: number): ImagePreview {
+/**
+ * `input`: the sampler input the preview feeds (default `x`). Integer fields (t2i's token ids) are kept
+ * as float32 and given back as int32, cycling through the `count` previews (i mod count).
+ */
+export function imagePreview(family: string, data: DataSource, field: BatchField, shape: number[], count: number, input = 'x'): ImagePreview {
   const cursor = data.getState();
-  const preview = tf.variable(tf.tensor(data.nextBatch(count)[field] as Float32Array, [count, ...shape]), false);
+  const ints = data.fields[field]?.dtype === 'int32';
+  const preview = tf.variable(tf.tensor(Float32Array.from(data.nextBatch(count)[field] as ArrayLike<number>), [count, ...shape]), false);
   data.setState(cursor);
+  const typed = (t: tf.Tensor) => (ints ? tf.cast(t, 'int32') : t);
   return {
     sampleInputs(n, rng, opts = {}) {
-      const given = opts.inputs?.x;
-      if (given) return { x: tf.tensor(given, [n, ...shape]) };
-      const idx = Int32Array.from({ length: n }, (_, i) => (i < count ? i : rng.int(count)));
-      return { x: tf.gather(preview, tf.tensor1d(idx, 'int32')) };
+      const given = opts.inputs?.[input];
+      if (given) return { [input]: tf.tidy(() => typed(tf.tensor(given, [n, ...shape]))) };
+      const idx = Int32Array.from({ length: n }, (_, i) => (ints ? i % count : i < count ? i : rng.int(count)));
+      return { [input]: tf.tidy(() => typed(tf.gather(preview, tf.tensor1d(idx, 'int32')))) };
     },
     getState: () => ({ tensors: { preview } }),
     setState({ tensors }) {

@@ -6,3 +6,4 @@ import './vae.ts';
 import './pix2pix.ts';
 import './srgan.ts';
 import './inpaint.ts';
+import './t2i.ts';

@@ -224,3 +224,28 @@ export function kPlusOneUnsupervisedLoss(realLogits: tf.Tensor2D, fakeLogits: tf
   }
   return tf.tidy(() => minimaxDiscriminatorLoss(tf.logSumExp(realLogits, 1), tf.logSumExp(fakeLogits, 1)));
 }
+
+/**
+ * Symmetric contrastive (InfoNCE) loss of a dual encoder (CLIP; AttnGAN's DAMSM sentence loss): with
+ * a_i, b_i L2-normalized and logits s_ij = a_i·b_j / τ, the mean of the row-wise and column-wise softmax
+ * cross-entropies against the diagonal, ½[mean_i(lse_j s_ij − s_ii) + mean_j(lse_i s_ij − s_jj)]. Pair i
+ * of `a` [B, D] and `b` [B, D] matches; every other row of the batch is a negative.
+ */
+export function contrastiveLoss(a: tf.Tensor2D, b: tf.Tensor2D, temperature: number): tf.Scalar {
+  const fn = 'contrastiveLoss';
+  checkSameShape(fn, 'a', a, 'b', b);
+  if (a.rank !== 2 || a.shape[0] < 2) throw new Error(`${fn}: a and b must be [B, D] with B ≥ 2, got ${fmt(a.shape)}`);
+  if (!(temperature > 0)) throw new Error(`${fn}: temperature must be positive, got ${temperature}`);
+  return tf.tidy(() => {
+    const s = tf.div(tf.matMul(l2Normalize(a), l2Normalize(b), false, true), temperature) as tf.Tensor2D;
+    const diag = tf.sum(tf.mul(s, tf.eye(a.shape[0])), 1);
+    const rows = tf.mean(tf.sub(tf.logSumExp(s, 1), diag));
+    const cols = tf.mean(tf.sub(tf.logSumExp(s, 0), diag));
+    return tf.mul(tf.add(rows, cols), 0.5) as tf.Scalar;
+  });
+}
+
+/** Rows scaled to unit L2 norm (ε-guarded, so a zero row stays finite). */
+export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12))) as tf.Tensor2D);
+}

@@ -5,6 +5,7 @@ import { initBackend } from '../backend/backend.ts';
 import { LOSS_NAMES, getLoss, type LossName } from './adversarial.ts';
 import {
   bernoulliNll,
+  contrastiveLoss,
   cycleLoss,
   featureMatchingLoss,
   gaussianKl,
@@ -41,6 +42,25 @@ function withTensors<const T extends readonly tf.Tensor[]>(make: () => T, check:
 describe('loss terms', () => {
   before(async () => {
     await initBackend('cpu', { quiet: true });
+  });
+
+  describe('contrastive (dual encoder)', () => {
+    it('contrastiveLoss is the mean of the row and column softmax cross-entropies of cosines / τ against the diagonal', () => {
+      const A = [[1, 0], [0.6, 0.8], [-1, 1]];
+      const B = [[2, 0.5], [0, 3], [-0.5, -1]];
+      const unit = (v: number[]) => v.map((x) => x / Math.hypot(...v));
+      const a = A.map(unit);
+      const b = B.map(unit);
+      const s = a.map((r) => b.map((c) => (r[0]! * c[0]! + r[1]! * c[1]!) / 0.5));
+      const lse = (xs: number[]) => Math.log(xs.reduce((t, x) => t + Math.exp(x), 0));
+      const rows = mean(s.map((r, i) => lse(r) - r[i]!));
+      const cols = mean(s.map((_, j) => lse(s.map((r) => r[j]!)) - s[j]![j]!));
+      withTensors(() => [tf.tensor2d(A), tf.tensor2d(B)], (ta, tb) => {
+        assertClose(read(contrastiveLoss(ta as tf.Tensor2D, tb as tf.Tensor2D, 0.5)), (rows + cols) / 2, 'InfoNCE');
+        assert.throws(() => contrastiveLoss(ta as tf.Tensor2D, tb as tf.Tensor2D, 0), /temperature must be positive/);
+        assert.throws(() => tf.tidy(() => contrastiveLoss(tf.slice(ta, [0, 0], [1, 2]) as tf.Tensor2D, tf.slice(tb, [0, 0], [1, 2]) as tf.Tensor2D, 1)), /B ≥ 2/);
+      });
+    });
   });
 
   describe('reconstruction', () => {

@@ -161,12 +161,22 @@ function inpaintEvaluator(opts: RunEvaluatorOptions): RunEvaluator {
   };
 }
 
+/** Periodic evaluation of a text-to-image run on shapes: attribute accuracy and R-precision on the first `imageN` captions of both test splits. */
+function t2iEvaluator(opts: RunEvaluatorOptions): RunEvaluator {
+  return async (t, c) => {
+    const { evaluateT2i } = await import('./t2i_eval.ts');
+    const r = await evaluateT2i(t, c, { metrics: ['rprec', 'attr'], n: opts.imageN ?? PERIODIC_IMAGE_N, seed: 0 });
+    return Object.fromEntries(Object.entries(r).filter((e): e is [string, number] => typeof e[1] === 'number' && e[0] !== 'sample_seed'));
+  };
+}
+
 /** The evaluator `gantry train` runs for a config (none for data without a cheap in-training metric). */
 export function runEvaluator(cfg: RunConfig, opts: RunEvaluatorOptions = {}): RunEvaluator | undefined {
   if (isToyName(cfg.data.name)) return (t, c) => evaluateToy(t, c, c.eval.n);
   if (cfg.eval.every > 0 && imageUnpaired(cfg)) return unpairedEvaluator(opts);
   if (cfg.eval.every > 0 && cfg.model.family === 'srgan') return srEvaluator(opts);
   if (cfg.eval.every > 0 && cfg.model.family === 'inpaint') return inpaintEvaluator(opts);
+  if (cfg.eval.every > 0 && cfg.model.family === 't2i' && cfg.data.name === 'shapes') return t2iEvaluator(opts);
   // Only families with a sampler generate images; resized or recoloured data no longer fits the feature net.
   // Image runs are evaluated only when asked (eval.every > 0): the first evaluation may train the dataset's
   // feature network (1–2 minutes on a fresh machine).
@@ -197,6 +207,12 @@ export async function evaluateRun(run: string, opts: { metrics: string[]; n?: nu
       const { defaultSrMetrics, evaluateSr } = await import('./sr_eval.ts');
       if (metrics.includes('auto')) metrics = defaultSrMetrics(cfg);
       return { run, step, ...(await evaluateSr(trainer, cfg, { metrics, n: opts.n ?? 1000, split: opts.ref, seed: opts.seed, peer: opts.peer })) };
+    }
+    if (cfg.model.family === 't2i') {
+      // Text-to-image: one sample per test caption; R-precision, and on shapes the attribute judge and FID/KID.
+      const { evaluateT2i, T2I_METRICS } = await import('./t2i_eval.ts');
+      if (metrics.includes('auto')) metrics = [...T2I_METRICS];
+      return { run, step, ...(await evaluateT2i(trainer, cfg, { metrics, n: opts.n ?? 1000, seed: opts.seed, log: (m) => process.stderr.write(`${m}\n`) })) };
     }
     if (opts.peer) throw new Error(`--peer compares super-resolution models; ${run} is a ${cfg.model.family} run`);
     if (cfg.model.family === 'inpaint') {

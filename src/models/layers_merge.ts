@@ -57,7 +57,13 @@ export interface SmoothFillSpec { type: 'smoothFill'; iterations?: number }
 /** Jacobi sweeps per pyramid level of `smoothFill` (about 0.2 dB short of the converged diffusion fill on CIFAR-10 holes). */
 export const SMOOTH_FILL_ITERATIONS = 16;
 
-export type MergeLayerSpec = AddSpec | ConcatSpec | DropoutSpec | EmbeddingSpec | PreluSpec | ReplaceLumaSpec | MaskCompositeSpec | SmoothFillSpec;
+/**
+ * Row-wise inner product of two vectors of one length, [d] · [d] → [1]: the projection discriminator's
+ * conditional term ⟨φ(x), embed(condition)⟩ for a continuous condition (a text embedding).
+ */
+export interface DotSpec { type: 'dot' }
+
+export type MergeLayerSpec = DotSpec | AddSpec | ConcatSpec | DropoutSpec | EmbeddingSpec | PreluSpec | ReplaceLumaSpec | MaskCompositeSpec | SmoothFillSpec;
 
 export const LUMA_WEIGHTS = [0.299, 0.587, 0.114] as const;
 
@@ -90,6 +96,17 @@ const concat: LayerImpl<ConcatSpec> = {
     return [...first.slice(0, -1), inShapes.reduce((n, s) => n + s[s.length - 1]!, 0)];
   },
   apply: (_layer, inputs) => tf.concat(inputs, -1),
+};
+
+const dot: LayerImpl<DotSpec> = {
+  type: 'dot',
+  arity: 2,
+  build(ctx, _spec, inShapes) {
+    const [a, b] = inShapes as [number[], number[]];
+    if (inShapes.length !== 2 || a.length !== 1 || b.length !== 1 || a[0] !== b[0]) throw layerError(ctx.id, 'dot', `needs two vectors of one length, got ${inShapes.map((s) => `[${s}]`).join(' and ')}`);
+    return [1];
+  },
+  apply: (_layer, [a, b]) => tf.sum(tf.mul(a!, b!), 1, true),
 };
 
 const dropout: LayerImpl<DropoutSpec> = {
@@ -218,4 +235,4 @@ const smoothFill: LayerImpl<SmoothFillSpec> = {
   },
 };
 
-for (const impl of [add, concat, dropout, embedding, prelu, replaceLuma, maskComposite, smoothFill]) registerLayer(impl as unknown as LayerImpl);
+for (const impl of [add, concat, dot, dropout, embedding, prelu, replaceLuma, maskComposite, smoothFill]) registerLayer(impl as unknown as LayerImpl);

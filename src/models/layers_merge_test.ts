@@ -57,6 +57,12 @@ const CASES: LayerCase[] = [
   { name: 'concat of image channels', spec: { type: 'concat' }, inShapes: [[3, 4, 2], [3, 4, 3]], secondOrder: true,
     reference: concatRef },
   { name: 'concat of vectors', spec: { type: 'concat' }, inShapes: [[3], [1], [2]], batch: 3, secondOrder: true, reference: concatRef },
+  { name: 'dot of vectors', spec: { type: 'dot' }, inShapes: [[5], [5]], batch: 3, secondOrder: true,
+    reference: ([a, b]) => {
+      const out = f64([3, 1]);
+      for (let n = 0; n < 3; n++) for (let j = 0; j < 5; j++) out.data[n]! += at(a!, n, j) * at(b!, n, j);
+      return out;
+    } },
   { name: 'dropout while training', spec: { type: 'dropout', rate: 0.3 }, inShapes: [[4, 4, 3]], noise: true, reference: dropoutRef(0.3) },
   { name: 'dropout off at inference', spec: { type: 'dropout', rate: 0.3 }, inShapes: [[6]], noise: true, training: false, reference: ([x]) => x! },
   { name: 'dropout off without a noise stream', spec: { type: 'dropout', rate: 0.5 }, inShapes: [[6]], reference: ([x]) => x! },
@@ -99,6 +105,7 @@ describe('merge layers', () => {
     expectBuildError({ type: 'add' }, [[2, 3], [3, 2]], /one shape.*\[2,3\] and \[3,2\]/);
     expectBuildError({ type: 'concat' }, [[4, 4, 2], [4, 5, 2]], /agree on all but the last axis/);
     expectBuildError({ type: 'concat' }, [[4, 2], [4, 4, 2]], /agree on all but the last axis/);
+    expectBuildError({ type: 'dot' }, [[4], [3]], /two vectors of one length, got \[4\] and \[3\]/);
     expectBuildError({ type: 'dropout', rate: 1 }, [[3]], /rate in \[0, 1\)/);
     expectBuildError({ type: 'embedding', vocab: 0, dim: 3 }, [[3]], /vocab to be an integer/);
     expectBuildError({ type: 'embedding', vocab: 4, dim: 3 }, [[]], /token ids \[T\], got a scalar/);

@@ -1,5 +1,5 @@
 /**
- * A GRU over a sequence (the text encoder's recurrent layer): x [T, D] → the last hidden state [H] or
+ * Text layers. A GRU over a sequence (the text encoder's recurrent layer): x [T, D] → the last hidden state [H] or
  * every state [T, H]. With a second input of token ids [T], padding steps (id = padId) carry the state
  * through unchanged, so the last state is the one after the last real token. Unrolled over T with raw
  * ops, so it runs on every backend and differentiates like any other layer.
@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PAD_ID } from '../data/tokenizer.ts';
 import { registerLayer, type LayerImpl } from './layer_api.ts';
-import { layerError, needInt, needRank } from './layers_common.ts';
+import { layerError, needInputs, needInt, needRank } from './layers_common.ts';
 
 export interface GruSpec {
   type: 'gru';
@@ -66,4 +66,32 @@ const gru: LayerImpl<GruSpec> = {
   },
 };
 
+/**
+ * StackGAN's conditioning augmentation, the reparameterization step: inputs the Gaussian's statistics
+ * [2c] (mean, then log σ²) and standard-normal noise [c]; out = mean + exp(½·log σ²)·noise, so the
+ * generator sees a smooth neighbourhood of each text embedding. The noise is an input (not drawn here),
+ * so samples are reproducible from the sampler's latent stream.
+ */
+export interface ReparameterizeSpec {
+  type: 'reparameterize';
+}
+
+const reparameterize: LayerImpl<ReparameterizeSpec> = {
+  type: 'reparameterize',
+  arity: 2,
+  build(ctx, _spec, inShapes) {
+    needInputs(ctx, 'reparameterize', inShapes, 2);
+    const [stats, eps] = inShapes as [number[], number[]];
+    if (stats.length !== 1 || eps.length !== 1 || stats[0] !== 2 * eps[0]!) {
+      throw layerError(ctx.id, 'reparameterize', `needs statistics [2c] (mean, log σ²) and noise [c], got [${stats}] and [${eps}]`);
+    }
+    return eps.slice();
+  },
+  apply(_layer, [stats, eps]) {
+    const [mean, logVar] = tf.split(stats!, 2, 1);
+    return tf.add(mean!, tf.mul(tf.exp(tf.mul(logVar!, 0.5)), eps!));
+  },
+};
+
 registerLayer(gru);
+registerLayer(reparameterize);

@@ -47,6 +47,12 @@ const CASES: LayerCase[] = [
   { name: 'gru, every state', spec: { type: 'gru', units: 2, output: 'sequence' }, inShapes: [[3, 3]], batch: 2, reference: gruRef(2, 'sequence') },
   // Ids in [0, 3): about a third of the steps are padding and keep the state.
   { name: 'gru with padding ids', spec: { type: 'gru', units: 3 }, inShapes: [[5, 2], [5]], ids: { 1: 3 }, batch: 3, reference: gruRef(3, 'last') },
+  { name: 'reparameterize (conditioning augmentation)', spec: { type: 'reparameterize' }, inShapes: [[6], [3]], batch: 4,
+    reference: ([stats, eps]) => {
+      const out = f64([4, 3]);
+      for (let n = 0; n < 4; n++) for (let j = 0; j < 3; j++) out.data[n * 3 + j] = at(stats!, n, j) + Math.exp(0.5 * at(stats!, n, 3 + j)) * at(eps!, n, j);
+      return out;
+    } },
 ];
 
 describe('recurrent layers', () => {
@@ -57,6 +63,7 @@ describe('recurrent layers', () => {
     expectBuildError({ type: 'gru', units: 3 }, [[4, 2], [5]], /token ids must be \[4\]/);
     expectBuildError({ type: 'gru', units: 0 }, [[4, 2]], /units/);
     expectBuildError({ type: 'gru', units: 2, output: 'all' }, [[4, 2]], /output must be 'last' or 'sequence'/);
+    expectBuildError({ type: 'reparameterize' }, [[6], [2]], /statistics \[2c\].*got \[6\] and \[2\]/);
   });
 
   it('padding after the last token leaves the last state unchanged', async () => {

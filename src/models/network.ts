@@ -207,7 +207,9 @@ export class Network {
 
   /**
    * Runs the graph and returns the requested outputs and taps (default: every output). Inputs are keyed by
-   * name; a tensor alone is the primary input, with `opts.labels` as the `label` input.
+   * name; a tensor alone is the primary input, with `opts.labels` as the `label` input. A key that names a
+   * node feeds that node's value instead of computing it (nor what only it needs): text-to-image feeds its
+   * frozen text embedding, or an interpolation of two, past the encoder part of the generator.
    */
   run(inputs: tf.Tensor | Record<string, tf.Tensor | undefined>, opts: ApplyOptions, want?: string[]): Record<string, tf.Tensor> {
     const feeds = inputs instanceof tf.Tensor ? { [this.inputNames[0]!]: inputs, label: opts.labels } : inputs;
@@ -216,9 +218,11 @@ export class Network {
     return tf.tidy(() => {
       const values: Record<string, tf.Tensor | undefined> = {};
       for (const n of this.inputNames) values[n] = feeds[n];
-      const needed = this.neededNodes(refs);
+      const fed = new Set(this.nodes.map((b) => b.node.name).filter((n) => feeds[n] !== undefined));
+      for (const n of fed) values[n] = feeds[n];
+      const needed = this.neededNodes(refs, fed);
       for (const b of this.nodes) {
-        if (!needed.has(b.node.name)) continue;
+        if (!needed.has(b.node.name) || fed.has(b.node.name)) continue;
         const args = b.inputs.map((r) => {
           const v = values[r];
           if (v === undefined && this.graph.inputs[r]) {
@@ -245,7 +249,7 @@ export class Network {
     return this.run(inputs, opts, [first])[first]!;
   }
 
-  private neededNodes(refs: string[]): Set<string> {
+  private neededNodes(refs: string[], fed: Set<string>): Set<string> {
     const needed = new Set<string>();
     const byName = new Map(this.nodes.map((b) => [b.node.name, b]));
     const stack = [...refs];
@@ -255,7 +259,7 @@ export class Network {
       const b = byName.get(r);
       if (!b) continue;
       needed.add(r);
-      stack.push(...b.inputs);
+      if (!fed.has(r)) stack.push(...b.inputs);
     }
     return needed;
   }

@@ -138,3 +138,22 @@ test('projectLabel computes w·h + b + embed[label]·h, and its gradients match 
   tf.dispose([labels, ...Object.values(grads)]);
   net.dispose();
 });
+
+test('a node can be fed instead of computed: its ancestors are skipped and their inputs not required', () => {
+  const spec = {
+    inputs: { a: { shape: [2] }, b: { shape: [2] } },
+    nodes: [
+      { name: 'pa', layer: { type: 'dense', units: 2 }, inputs: ['a'] },
+      { name: 'sum', layer: { type: 'add' }, inputs: ['pa', 'b'] },
+    ],
+    outputs: ['sum'],
+  };
+  const net = new Network('feed', spec, new Rng(1));
+  try {
+    const out = tf.tidy(() => net.run({ pa: tf.tensor2d([[1, 2]]), b: tf.tensor2d([[10, 20]]) }, { training: false }).sum!.arraySync());
+    assert.deepEqual(out, [[11, 22]]);
+    assert.throws(() => tf.tidy(() => net.run({ b: tf.tensor2d([[1, 2]]) }, { training: false })), /input 'a' is required/);
+  } finally {
+    net.dispose();
+  }
+});

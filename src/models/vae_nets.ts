@@ -11,7 +11,8 @@
  * H, W divisible by 2^downsamples works (32×32×3: 8×8 maps). `mlp` is for flat data (and small images).
  */
 import { z } from 'zod';
-import type { GraphSpec, LayerSpec, NodeSpec } from './network.ts';
+import { chain } from './graph_builder.ts';
+import type { GraphSpec } from './network.ts';
 
 export const vaeArchSchema = z.discriminatedUnion('arch', [
   z
@@ -50,18 +51,6 @@ export interface VaeSpecs {
   decoder: GraphSpec;
   /** The decoder output the likelihood reads: `logits` (Bernoulli) or `mean` in [−1, 1] (Gaussian). */
   head: 'logits' | 'mean';
-}
-
-/** Appends layers to a node list; each reads the previous one unless it names its inputs. */
-function chain(start: string): { nodes: NodeSpec[]; push: (layer: LayerSpec, name?: string, inputs?: string[]) => string; last: () => string } {
-  const nodes: NodeSpec[] = [];
-  let last = start;
-  const push = (layer: LayerSpec, name = `${nodes.length}_${layer.type}`, inputs = [last]) => {
-    nodes.push({ name, layer, inputs });
-    last = name;
-    return name;
-  };
-  return { nodes, push, last: () => last };
 }
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);

@@ -173,7 +173,13 @@ export class Trainer {
       p.after?.(ctx, prepared);
       for (const e of this.emas) {
         if (e.after !== p.name) continue;
-        e.ema.update(e.target.trainable, e.source.trainable, this.step);
+        // Only what this phase moved is averaged; a part it leaves frozen (t2i's pre-trained text encoder
+        // inside G) is copied, so the EMA copy holds exactly the frozen weights.
+        const moved = new Set(reached.map((v) => v.name));
+        const pairs = e.source.trainable.map((v, i) => [e.target.trainable[i]!, v] as const);
+        const avg = pairs.filter(([, s]) => moved.has(s.name));
+        e.ema.update(avg.map(([t]) => t), avg.map(([, s]) => s), this.step);
+        for (const [t, s] of pairs) if (!moved.has(s.name)) t.assign(s);
         // Batch-norm statistics are not averaged: the copy follows its source's running statistics.
         e.target.state.forEach((v, i) => v.assign(e.source.state[i]!));
       }

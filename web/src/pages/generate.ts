@@ -1,6 +1,7 @@
 /**
  * Generates in the browser from a run's exported generator: a grid of samples for a seed, a class
- * picker for conditional models, and a latent interpolation strip between two seeds.
+ * picker for conditional models, a caption box for text-to-image models (the grid follows as you type),
+ * and a latent interpolation strip between two seeds.
  */
 import { errorBox, h } from '../dom.ts';
 import { runGenerator, slerp, type LoadedGenerator } from '../generator.ts';
@@ -10,6 +11,8 @@ const GAP = 2;
 const MAX_GRID_PX = 720;
 const SCATTER_POINTS = 2000;
 const SCATTER_PX = 480;
+/** The caption box starts with this when the model's vocabulary has all its words (the shapes benchmark). */
+const EXAMPLE_CAPTION = 'a large red circle in the center';
 
 /** Images [n, H, W, C] (C = 1 or 3) in `range` drawn as a cols-wide grid, scaled up to fit. */
 function drawImageGrid(canvas: HTMLCanvasElement, data: Float32Array, shape: number[], cols: number, range: [number, number]): void {
@@ -98,6 +101,17 @@ export function renderGenerate(root: HTMLElement, name: string): () => void {
       pseudo ? h('option', { value: 'shares' }, 'clusters drawn by their shares') : h('option', { value: 'rows' }, 'one row per class'),
       ...Array.from({ length: m.numClasses }, (_, c) => h('option', { value: c }, `${pseudo ? 'cluster' : 'class'} ${c}`)),
     );
+    const textInput = gen.textInput;
+    const vocab = textInput !== null && m.inputs[textInput]!.kind === 'text' ? new Set((m.inputs[textInput] as { tokenizer: { vocab: string[] } }).tokenizer.vocab) : null;
+    const example = vocab && EXAMPLE_CAPTION.split(' ').every((w) => vocab.has(w)) ? EXAMPLE_CAPTION : '';
+    const captionInput = h('input', { type: 'text', id: 'caption', value: example, size: 48, placeholder: 'describe the image' });
+    const unknownEl = h('span', { id: 'caption-unknown', class: 'muted' });
+    const caption = () => {
+      const words = captionInput.value.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+      const unknown = vocab ? words.filter((w) => !vocab.has(w)) : [];
+      unknownEl.textContent = unknown.length ? `not in the vocabulary: ${unknown.join(', ')}` : '';
+      return captionInput.value;
+    };
     const genBtn = h('button', { id: 'generate', class: 'primary' }, 'New grid');
     const redrawBtn = h('button', { id: 'draw-seed' }, 'Draw this seed');
     const canvas = h('canvas', { id: 'generate-canvas', class: 'grid-canvas' });
@@ -124,11 +138,25 @@ export function renderGenerate(root: HTMLElement, name: string): () => void {
       const labels = m.numClasses > 0 && classSel.value !== 'shares' ? Int32Array.from({ length: n }, (_, i) => labelFor(i, cols)) : undefined;
       const t0 = performance.now();
       // Every input filled by its kind (latents from the seed, labels, shipped example images).
-      const out = gen.sample(n, new Rng(seedOf(seedInput)), labels);
+      const out = gen.sample(n, new Rng(seedOf(seedInput)), labels, textInput !== null ? [caption()] : undefined);
       if (isImage) drawImageGrid(canvas, out.data, out.shape, cols, m.range);
       else drawScatter(canvas, out.data);
       canvas.dataset.drawn = String(Number(canvas.dataset.drawn ?? 0) + 1);
       stateEl.textContent = `${n} samples in ${(performance.now() - t0).toFixed(0)} ms · seed ${seedOf(seedInput)}`;
+    };
+
+    /** Text models: the latent path at a fixed caption, every other input (the condition noise) drawn once from seed A. */
+    const textStrip = (latents: Float32Array, steps: number) => {
+      const rng = new Rng(seedOf(seedA) + 1);
+      const feeds: Record<string, Float32Array | Int32Array> = { [gen.latentInput!]: latents, [textInput!]: gen.encodeTexts(textInput!, new Array<string>(steps).fill(caption())) };
+      for (const [name, spec] of Object.entries(m.inputs)) {
+        if (spec.kind !== 'latent' || name in feeds) continue;
+        const one = rng.normalArray(spec.shape.reduce((a, b) => a * b, 1));
+        const all = new Float32Array(one.length * steps);
+        for (let i = 0; i < steps; i++) all.set(one, i * one.length);
+        feeds[name] = all;
+      }
+      return gen.run(steps, feeds);
     };
 
     const drawStrip = () => {
@@ -140,7 +168,7 @@ export function renderGenerate(root: HTMLElement, name: string): () => void {
       for (let i = 0; i < steps; i++) latents.set(slerp(za, zb, i / (steps - 1)), i * m.latentDim);
       const cls = classSel.value === 'rows' || classSel.value === 'shares' ? 0 : Number(classSel.value);
       const labels = m.numClasses > 0 ? new Int32Array(steps).fill(cls) : undefined;
-      const out = gen.generate(latents, labels);
+      const out = textInput !== null ? textStrip(latents, steps) : gen.generate(latents, labels);
       if (isImage) drawImageGrid(strip, out.data, out.shape, steps, m.range);
       else drawScatter(strip, out.data, true);
       strip.dataset.drawn = '1';
@@ -152,6 +180,10 @@ export function renderGenerate(root: HTMLElement, name: string): () => void {
     });
     redrawBtn.addEventListener('click', drawGrid);
     seedInput.addEventListener('change', drawGrid);
+    captionInput.addEventListener('input', () => {
+      drawGrid();
+      drawStrip();
+    });
     sizeSel.addEventListener('change', drawGrid);
     classSel.addEventListener('change', () => {
       drawGrid();
@@ -182,6 +214,7 @@ export function renderGenerate(root: HTMLElement, name: string): () => void {
         genBtn,
         redrawBtn,
       ),
+      ...(textInput !== null ? [h('div', { class: 'panel controls inline' }, h('label', { class: 'field' }, h('span', {}, 'Caption'), captionInput), unknownEl)] : []),
       stateEl,
       h('div', { class: 'panel' }, canvas),
       ...(gen.latentInput === null
