@@ -95,12 +95,12 @@ test('folder: with train/ and test/ sub-folders, and without', async () => {
 });
 
 test('unknown dataset names and splits are rejected', async () => {
-  await assert.rejects(openDataSource({ name: 'imagenet' } as never, 1), /unknown dataset 'imagenet', expected one of ring8, grid25, mnist, fashion-mnist, cifar10, stacked-mnist, folder, mnist-m, paired, paired-task, sr, inpaint, unpaired, captioned, shapes$/);
+  await assert.rejects(openDataSource({ name: 'imagenet' } as never, 1), /unknown dataset 'imagenet', expected one of ring8, grid25, mnist, fashion-mnist, cifar10, stacked-mnist, folder, mnist-m, emoji, paired, paired-task, sr, inpaint, unpaired, captioned, shapes$/);
   await assert.rejects(loadEvalSet({ name: 'mnist' }, 'val' as 'test'), /split must be 'train' or 'test', got 'val'/);
 });
 
 test('schema: names come from its variants; every config today\'s run config accepted still parses the same', () => {
-  assert.deepEqual(DATASET_NAMES, ['ring8', 'grid25', 'mnist', 'fashion-mnist', 'cifar10', 'stacked-mnist', 'folder', 'mnist-m', 'paired', 'paired-task', 'sr', 'inpaint', 'unpaired', 'captioned', 'shapes']);
+  assert.deepEqual(DATASET_NAMES, ['ring8', 'grid25', 'mnist', 'fashion-mnist', 'cifar10', 'stacked-mnist', 'folder', 'mnist-m', 'emoji', 'paired', 'paired-task', 'sr', 'inpaint', 'unpaired', 'captioned', 'shapes']);
   for (const name of ['ring8', 'grid25', 'mnist', 'fashion-mnist', 'cifar10', 'stacked-mnist', 'folder']) {
     assert.deepEqual(datasetConfigSchema.parse({ name }), { name, labeled: false });
     const full = { name, dir: 'd', imageSize: 32, channels: 1, labeled: true };
