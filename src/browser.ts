@@ -148,10 +148,7 @@ export class LoadedGenerator {
     const spec = this.model.inputs[input];
     if (spec?.kind !== 'text') throw new Error(`input '${input}' is not a text input`);
     this.tokenizers[input] ??= Tokenizer.fromJSON(spec.tokenizer);
-    const tok = this.tokenizers[input]!;
-    const out = new Int32Array(texts.length * tok.maxLength);
-    texts.forEach((t, i) => tok.encode(t, out, i * tok.maxLength));
-    return out;
+    return this.tokenizers[input]!.encodeBatch(texts);
   }
 
   /** Name of the text input, or null when the model takes no caption. */

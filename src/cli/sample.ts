@@ -31,10 +31,7 @@ function captionInputs(trainer: Trainer, run: string, texts: string[]): Record<s
   const unknown = new Set<string>();
   for (const t of texts) for (const w of words(t)) if (!tokenizer.vocab.includes(w)) unknown.add(w);
   if (unknown.size > 0) process.stderr.write(`gantry: not in the run's vocabulary (read as <unk>): ${[...unknown].join(', ')}\n`);
-  const T = tokenizer.maxLength;
-  const ids = new Int32Array(texts.length * T);
-  texts.forEach((t, i) => tokenizer.encode(t, ids, i * T));
-  return { [input]: Float32Array.from(ids) };
+  return { [input]: Float32Array.from(tokenizer.encodeBatch(texts)) };
 }
 
 export async function sampleCommand(run: string, o: { out: string; n: number; seed: number; class?: number; text?: string; texts?: string }): Promise<void> {

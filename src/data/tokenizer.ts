@@ -65,6 +65,13 @@ export class Tokenizer {
     return out;
   }
 
+  /** Token ids [texts.length · maxLength] of several captions, one row each. */
+  encodeBatch(texts: readonly string[]): Int32Array {
+    const out = new Int32Array(texts.length * this.maxLength);
+    texts.forEach((t, i) => this.encode(t, out, i * this.maxLength));
+    return out;
+  }
+
   /** The words of some ids, padding dropped. */
   decode(ids: ArrayLike<number>): string {
     const out: string[] = [];

@@ -20,6 +20,7 @@ test('encode: fixed length, unknown words <unk>, padded with 0 or truncated; dec
   const tok = Tokenizer.fromTexts(['a red bird', 'a blue bird'], 4);
   assert.deepEqual([...tok.encode('Red bird')], [tok.vocab.indexOf('red'), tok.vocab.indexOf('bird'), 0, 0]);
   assert.deepEqual([...tok.encode('a green bird')], [tok.vocab.indexOf('a'), UNK_ID, tok.vocab.indexOf('bird'), 0]);
+  assert.deepEqual([...tok.encodeBatch(['Red bird', 'a green bird'])], [...tok.encode('Red bird'), ...tok.encode('a green bird')], 'encodeBatch: one row each');
   assert.deepEqual([...tok.encode('a a a a a a')], new Array(4).fill(tok.vocab.indexOf('a')));
   assert.deepEqual([...tok.encode('')], [0, 0, 0, 0]);
   const out = new Int32Array(8).fill(-1);

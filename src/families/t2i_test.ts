@@ -112,8 +112,7 @@ test('a short real dual-encoder run on shapes retrieves the right caption among 
     const T = tok.maxLength;
     const G = t.network('G');
     const E = t.network('E');
-    const ids = new Int32Array(200 * T);
-    set.texts.forEach((s, i) => tok.encode(s, ids, i * T));
+    const ids = tok.encodeBatch(set.texts);
     const textEmb = await runInBatches(200, 32, 100, (i, m) => G.run({ tokens: tf.tensor2d(ids.subarray(i * T, (i + m) * T), [m, T], 'int32') }, { training: false }, ['text']).text!);
     const imageEmb = await runInBatches(200, 32, 100, (i, m) => E.apply(tf.tensor4d(set.images.subarray(i * 3072, (i + m) * 3072), [m, 32, 32, 3]), { training: false }));
     const r = rPrecision(imageEmb, textEmb, 32, set.contentKey, new Rng(0));

@@ -3,14 +3,14 @@
  * position 5) that Gantry trains on real `shapes` images of all 210 combinations (its own images: seed
  * ATTRIBUTE_DATA_SEED, disjoint from the benchmark's test images) and caches like the feature networks.
  * It reads the attributes of generated images (text-to-image accuracy), and its penultimate layer gives
- * the features for FID/KID on `shapes` (`shapesattrnet` in the keys). Its own accuracy on the real test
- * images of each split is kept with it and reported beside every score.
+ * the features for FID/KID on `shapes` (`shapesattrnet` in the keys). The evaluation reports its accuracy
+ * on the real test images of each split beside every score.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../core/rng.ts';
-import { COLOUR_NAMES, makeShapesSet, POSITION_NAMES, SHAPE_NAMES, SIZE_NAMES, type ShapesSet } from '../data/shapes.ts';
+import { COLOUR_NAMES, makeShapesSet, POSITION_NAMES, SHAPE_NAMES, SIZE_NAMES } from '../data/shapes.ts';
 import { imageSetToUnit } from '../data/dataset.ts';
 import { runInBatches } from '../models/batched.ts';
 import { Network, type GraphSpec } from '../models/network.ts';
@@ -50,8 +50,6 @@ const PER_IMAGE = 32 * 32 * 3;
 
 export class AttributeNet {
   readonly name = ATTRIBUTE_NET_NAME;
-  /** Accuracy of all four attributes at once on the real test images of each split. */
-  readonly realAccuracy: Record<string, number> = {};
   readonly net: Network;
 
   constructor(readonly key: string) {
@@ -119,27 +117,14 @@ export function attributeAccuracy(predicted: Int32Array, truth: Int32Array): { p
   return { perAttribute: right.map((r) => r / n), all: all / n };
 }
 
-/** The real test images of a split, as the benchmark's evaluation uses them. */
-export function attributeTestSet(split: 'seen' | 'unseen', n: number, seed: number): ShapesSet {
-  return makeShapesSet(split, n, seed);
-}
-
 /**
  * The judge: from the cache when it is there, else trained now (about a minute on one core) and cached.
- * `testSeed`/`testCount`: the benchmark's test images its real accuracy is measured on.
  */
-export async function getAttributeNet(opts: { cacheDir?: string; log?: (m: string) => void; testSeed: number; testCount: number }): Promise<AttributeNet> {
+export async function getAttributeNet(opts: { cacheDir?: string; log?: (m: string) => void } = {}): Promise<AttributeNet> {
   const key = `${ATTRIBUTE_NET_NAME}-seed${ATTRIBUTE_DATA_SEED}-ep${EPOCHS}-n${TRAIN_PER_SPLIT.train + TRAIN_PER_SPLIT.unseen}`;
   const dir = path.join(opts.cacheDir ?? cacheRoot(), 'feature-nets', key);
   const judge = new AttributeNet(key);
   const net = judge.net;
-  const finish = async (): Promise<AttributeNet> => {
-    for (const split of ['seen', 'unseen'] as const) {
-      const set = attributeTestSet(split, opts.testCount, opts.testSeed);
-      judge.realAccuracy[split] = attributeAccuracy(await judge.predict(imageSetToUnit(set.images), set.images.count), set.attributes).all;
-    }
-    return judge;
-  };
   try {
     if (findCheckpoint(dir)) {
       const { tensors } = loadCheckpoint(dir);
@@ -152,7 +137,7 @@ export async function getAttributeNet(opts: { cacheDir?: string; log?: (m: strin
       } finally {
         tf.dispose(Object.values(tensors));
       }
-      return await finish();
+      return judge;
     }
     const started = performance.now();
     const parts = [makeShapesSet('train', TRAIN_PER_SPLIT.train, ATTRIBUTE_DATA_SEED), makeShapesSet('unseen', TRAIN_PER_SPLIT.unseen, ATTRIBUTE_DATA_SEED)];
@@ -195,7 +180,7 @@ export async function getAttributeNet(opts: { cacheDir?: string; log?: (m: strin
     fs.mkdirSync(path.dirname(dir), { recursive: true });
     await saveCheckpoint(dir, EPOCHS, Object.fromEntries(net.variables().map((v) => [net.keyOfVariable(v), v])), { architecture: ATTRIBUTE_NET_NAME, seed: ATTRIBUTE_DATA_SEED, epochs: EPOCHS, train_images: count });
     opts.log?.(`${ATTRIBUTE_NET_NAME}: cached in ${dir}`);
-    return await finish();
+    return judge;
   } catch (e) {
     judge.dispose();
     throw e;

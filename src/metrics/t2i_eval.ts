@@ -22,7 +22,6 @@ import { makeShapesSet } from '../data/shapes.ts';
 import { loadEmojiSet } from '../data/emoji.ts';
 import { loadCaptionedSet } from '../data/captioned.ts';
 import { folderForSplit } from '../data/image_folder.ts';
-import type { Tokenizer } from '../data/tokenizer.ts';
 import type { RunConfig } from '../families/config.ts';
 import { l2Normalize } from '../losses/terms.ts';
 import { runInBatches } from '../models/batched.ts';
@@ -114,13 +113,6 @@ export function t2iEvalSets(cfg: RunConfig, n: number): CaptionEvalSet[] {
   });
 }
 
-function encodeTexts(tokenizer: Tokenizer, texts: readonly string[]): Float32Array {
-  const T = tokenizer.maxLength;
-  const ids = new Int32Array(texts.length * T);
-  texts.forEach((t, i) => tokenizer.encode(t, ids, i * T));
-  return Float32Array.from(ids);
-}
-
 export async function evaluateT2i(t: Trainer, cfg: RunConfig, opts: { metrics: string[]; n: number; seed: number; log?: (m: string) => void }): Promise<MetricRecord> {
   const unknown = opts.metrics.filter((m) => !(T2I_METRICS as readonly string[]).includes(m));
   if (unknown.length) throw new Error(`metric(s) ${unknown.join(', ')} do not apply to a text-to-image run; choose from ${T2I_METRICS.join(', ')}`);
@@ -133,16 +125,16 @@ export async function evaluateT2i(t: Trainer, cfg: RunConfig, opts: { metrics: s
   const shapeOf = t.data.shape;
   const per = shapeOf.reduce((a, b) => a * b, 1);
   const out: MetricRecord = {};
-  const judge = opts.metrics.some((m) => m !== 'rprec') ? await getAttributeNet({ log: opts.log, testSeed: SHAPES_DATA_SEED, testCount: opts.n }) : null;
+  const judge = opts.metrics.some((m) => m !== 'rprec') ? await getAttributeNet({ log: opts.log }) : null;
   try {
     for (const set of t2iEvalSets(cfg, opts.n)) {
       const n = set.texts.length;
       const tag = `${set.split}${countTag(n)}`;
-      const tokens = encodeTexts(tokenizer, set.texts);
-      const samples = await t.generate(n, new Rng(opts.seed), { inputs: { tokens } });
+      const ids = tokenizer.encodeBatch(set.texts);
+      const samples = await t.generate(n, new Rng(opts.seed), { inputs: { tokens: Float32Array.from(ids) } });
       if (opts.metrics.includes('rprec')) {
         const T = tokenizer.maxLength;
-        const textEmb = await runInBatches(n, dim, 500, (i, m) => sampler.run({ tokens: tf.tensor2d(Int32Array.from(tokens.subarray(i * T, (i + m) * T)), [m, T], 'int32') }, { training: false }, ['text']).text!);
+        const textEmb = await runInBatches(n, dim, 500, (i, m) => sampler.run({ tokens: tf.tensor2d(ids.subarray(i * T, (i + m) * T), [m, T], 'int32') }, { training: false }, ['text']).text!);
         const imageEmb = (x: Float32Array) => runInBatches(n, dim, 500, (i, m) => l2Normalize(E.apply(tf.tensor(x.subarray(i * per, (i + m) * per), [m, ...shapeOf]), { training: false }) as tf.Tensor2D));
         out[`rprec${R_PRECISION_CANDIDATES}_${tag}_dualenc`] = rPrecision(await imageEmb(samples), textEmb, dim, set.contentKey, new Rng(opts.seed + 1));
         out[`rprec${R_PRECISION_CANDIDATES}_${tag}_dualenc_real`] = rPrecision(await imageEmb(set.images), textEmb, dim, set.contentKey, new Rng(opts.seed + 1));
@@ -152,7 +144,7 @@ export async function evaluateT2i(t: Trainer, cfg: RunConfig, opts: { metrics: s
           const acc = attributeAccuracy(await judge.predict(samples, n), set.attributes);
           ATTRIBUTES.forEach((a, i) => (out[`attr_${a}_${tag}_${judge.name}`] = acc.perAttribute[i]!));
           out[`attr_all_${tag}_${judge.name}`] = acc.all;
-          out[`attr_all_${tag}_${judge.name}_real`] = judge.realAccuracy[set.split]!;
+          out[`attr_all_${tag}_${judge.name}_real`] = attributeAccuracy(await judge.predict(set.images, n), set.attributes).all;
         }
         if (opts.metrics.includes('fid') || opts.metrics.includes('kid')) {
           const fake = await judge.features(samples, n);
